@@ -1,0 +1,54 @@
+# tyokyky-course — every target creates .venv on first use and installs the project into it.
+#   make test       every test: unit, simulation validation, notebooks (nbval), nbgrader
+#                   pipeline and real-browser tests (installs Debian's chromium when absent)
+#   make simulate   the main job: the default preset, KPI table, CSV/xlsx/PNG under results/
+#   make lab        JupyterLab on the course
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+# nbgrader shells out to alembic through PATH, so every tool runs with the venv first
+export PATH := $(BIN):$(PATH)
+
+.PHONY: venv test test-fast simulate lab app book golden bench chromium lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+venv: $(STAMP)
+
+# Debian's chromium drives the real-browser tests (never a downloaded browser build).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# pytest exits 5 when it collects nothing; that is reported, not hidden.
+test: $(STAMP) chromium
+	$(BIN)/python -m pytest tests course --nbval-lax --nbval-current-env -p no:cacheprovider; \
+	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not browser and not slow" -q
+
+simulate: $(STAMP)
+	$(BIN)/worksim run varsinais-suomi --replications 20 --seed 1
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=course
+
+golden: $(STAMP)
+	$(BIN)/python tests/make_golden.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_sim.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check sim tests benchmarks
+
+clean:
+	rm -rf build test-artifacts .pytest_cache

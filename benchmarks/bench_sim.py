@@ -1,0 +1,117 @@
+"""Speed and memory of the pathway model, as ratios against references run in this process.
+
+    python benchmarks/bench_sim.py            (or: make bench)
+
+Prints: engine events per second of the full model against a bare simpy M/M/c loop (target
+ratio ≥ 0.7); seconds and peak traced memory per replication for the county and national
+presets (targets < 0.3 s per county-year, < 10 s per national-year, < 1 GB); and the speed-up
+of a sweep on 2 processes against 1 (target ≥ 1.8×). Timings are medians of repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+
+import simpy
+
+import sim
+
+
+def bare_mmc(customers: int = 100_000, servers: int = 5, lam: float = 4.5, seed: int = 1):
+    """The reference: the simplest simpy M/M/c loop (sim-notes §4), stdlib random streams."""
+    env = simpy.Environment()
+    desk = simpy.Resource(env, servers)
+    arrivals, services = random.Random(seed), random.Random(seed + 1)
+    waits = []
+
+    def customer(env):
+        t = env.now
+        with desk.request() as req:
+            yield req
+            waits.append(env.now - t)
+            yield env.timeout(services.expovariate(1.0))
+
+    def source(env):
+        for _ in range(customers):
+            yield env.timeout(arrivals.expovariate(lam))
+            env.process(customer(env))
+
+    env.process(source(env))
+    started = time.perf_counter()
+    env.run()
+    seconds = time.perf_counter() - started
+    return next(env._eid), seconds
+
+
+def median_time(fn, repeats: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), out
+
+
+def peak_mb(fn) -> float:
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="fewer repeats and a smaller sweep")
+    args = ap.parse_args(argv)
+    repeats = 1 if args.quick else args.repeats
+    print(f"python {sys.version.split()[0]}, simpy {simpy.__version__}, {os.cpu_count()} cores")
+
+    # 1. engine events per second: full model vs bare simpy
+    ref = [bare_mmc() for _ in range(repeats)]
+    ref_rate = statistics.median(ev / s for ev, s in ref)
+    county = sim.preset("varsinais-suomi").with_changes({"horizon_days": 365})
+    national = sim.preset("national")  # horizon 365 days
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        r = sim.run(national, seed=1)
+        rates.append(r.meta["engine_events"] / (time.perf_counter() - started))
+    model_rate = statistics.median(rates)
+    print(f"\n[engine] bare simpy M/M/c: {ref_rate:,.0f} events/s; full model (national): "
+          f"{model_rate:,.0f} events/s; ratio {model_rate / ref_rate:.2f} (target ≥ 0.70)")
+
+    # 2. seconds and memory per replication
+    for name, scenario, target in (("varsinais-suomi, 1 year", county, 0.3),
+                                   ("national, 1 year", national, 10.0)):
+        seconds, res = median_time(lambda s=scenario: sim.run(s, seed=1), max(repeats, 3)
+                                   if scenario is county else repeats)
+        mb = peak_mb(lambda s=scenario: sim.run(s, seed=2))
+        print(f"[replication] {name}: {seconds:.3f} s (target < {target:g} s, ratio "
+              f"{seconds / target:.2f}); {res.meta['clients']:,} clients, "
+              f"{res.meta['engine_events']:,} engine events; peak traced memory {mb:,.0f} MB "
+              "(target < 1024 MB)")
+
+    # 3. sweep speed-up on 2 processes
+    base = sim.preset("keski-suomi")
+    vary = {"ips.coaches": [14, 16, 18, 20] if not args.quick else [16, 18]}
+    reps = 4
+    t1, r1 = median_time(lambda: sim.sweep(base, vary, reps, seed=1, jobs=1), 1)
+    t2, r2 = median_time(lambda: sim.sweep(base, vary, reps, seed=1, jobs=2), 1)
+    same = all(a.kpis == b.kpis for x, y in zip(r1.results, r2.results)
+               for a, b in zip(x.runs, y.runs))
+    print(f"[sweep] {len(r1.points)} points × {reps} replications: 1 process {t1:.2f} s, "
+          f"2 processes {t2:.2f} s, speed-up {t1 / t2:.2f}× (target ≥ 1.8×); "
+          f"identical results: {same}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

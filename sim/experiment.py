@@ -1,0 +1,381 @@
+"""Experiments: replications with CIs, paired comparisons, parameter sweeps and the
+"fewest staff that meet a target" search.
+
+Replication *r* of every scenario uses the same named streams, so comparisons use common
+random numbers; parallel runs give results identical to serial ones because each task's
+randomness depends only on (seed, replication).
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import operator
+import os
+import re
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .model import run
+from .results import KPIS, RunResult, kpi_unit
+from .scenario import Scenario
+from .stats import CI, mser5, paired_difference, t_interval, welch
+
+__all__ = ["Replications", "SummaryRow", "replicate", "compare", "Comparison", "sweep",
+           "SweepResult", "Target", "parse_target", "min_staffing", "offered_load",
+           "stability_warnings", "warmup_analysis", "UnstableScenarioWarning"]
+
+
+class UnstableScenarioWarning(UserWarning):
+    """Arrivals exceed a stage's capacity: waits grow for as long as the run lasts."""
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    metric: str
+    unit: str
+    mean: float
+    ci95_low: float
+    ci95_high: float
+    replications: int
+
+
+def _summarise(per_rep: Sequence[Mapping[str, float]]) -> list[SummaryRow]:
+    rows = []
+    for name in per_rep[0]:
+        if name.endswith(".n"):
+            continue
+        ci = t_interval([r[name] for r in per_rep])
+        rows.append(SummaryRow(name, kpi_unit(name), ci.mean, ci.low, ci.high, ci.n))
+    return rows
+
+
+@dataclass(frozen=True)
+class Replications:
+    """Results of one scenario over replications 0..n-1 of one master seed."""
+
+    scenario: Scenario
+    seed: int
+    runs: tuple[RunResult, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.runs)
+
+    def values(self, kpi: str) -> np.ndarray:
+        """One value per replication, e.g. ``values("ips_wait_days.p90")``."""
+        if kpi not in self.runs[0].kpis:
+            raise KeyError(f"unknown KPI {kpi!r}; known: {', '.join(sorted(self.runs[0].kpis))}")
+        return np.array([r.kpis[kpi] for r in self.runs], dtype=float)
+
+    def ci(self, kpi: str, level: float = 0.95) -> CI:
+        return t_interval(self.values(kpi), level)
+
+    def summary(self) -> list[SummaryRow]:
+        return _summarise([r.kpis for r in self.runs])
+
+    def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(days, values[replication, sample]) of a weekly time series."""
+        days = self.runs[0].series["day"]
+        m = min(len(r.series[name]) for r in self.runs)
+        return days[:m], np.vstack([r.series[name][:m] for r in self.runs])
+
+
+# --- running many tasks ----------------------------------------------------------------
+
+def _task(args: tuple[Scenario, int, int]) -> RunResult:
+    scenario, seed, rep = args
+    return run(scenario, seed=seed, replication=rep)
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    # fork where the platform has it: scripts need no __main__ guard and workers start
+    # at once; the workers only run pure simulation code, so a threaded parent (a Jupyter
+    # kernel) is safe. Elsewhere spawn (scripts then need the usual __main__ guard).
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+
+
+def _execute(tasks: list[tuple[Scenario, int, int]], jobs: int,
+             progress: bool | Callable[[int, int], None]) -> list[RunResult]:
+    """Run tasks serially or in worker processes; results come back in task order."""
+    jobs = _check_jobs(jobs)
+    bar = None
+    if progress is True:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(tasks), desc="replications", unit="run")
+
+    def tick(i: int) -> None:
+        if bar is not None:
+            bar.update(1)
+        elif callable(progress):
+            progress(i + 1, len(tasks))
+
+    results: list[RunResult] = []
+    try:
+        if jobs == 1 or len(tasks) == 1:
+            for i, t in enumerate(tasks):
+                results.append(_task(t))
+                tick(i)
+        else:
+            with warnings.catch_warnings():
+                # Python ≥3.12 warns about fork() in threaded parents; see _pool()
+                warnings.filterwarnings("ignore", category=DeprecationWarning,
+                                        message=".*fork.*")
+                with _pool(min(jobs, len(tasks))) as pool:
+                    for i, r in enumerate(pool.map(_task, tasks, chunksize=1)):
+                        results.append(r)
+                        tick(i)
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
+
+
+def _check_jobs(jobs: int | None) -> int:
+    if jobs is None or jobs == 0:
+        return os.cpu_count() or 1
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
+        raise ValueError(f"jobs: {jobs!r} must be a whole number ≥ 1 (0 = all cores).")
+    return jobs
+
+
+def _check_reps(replications: int) -> None:
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+        raise ValueError(f"replications: {replications!r} must be a whole number ≥ 1.")
+
+
+def replicate(scenario: Scenario, replications: int = 10, seed: int = 1, *, jobs: int = 1,
+              progress: bool | Callable[[int, int], None] = False) -> Replications:
+    """Run ``replications`` independent replications of one scenario."""
+    _check_reps(replications)
+    for message in stability_warnings(scenario):
+        warnings.warn(message, UnstableScenarioWarning, stacklevel=2)
+    runs = _execute([(scenario, seed, r) for r in range(replications)], jobs, progress)
+    return Replications(scenario, seed, tuple(runs))
+
+
+# --- comparisons -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Comparison:
+    """Each alternative against the base, paired replication by replication (CRN)."""
+
+    base: Replications
+    alternatives: dict[str, Replications]
+
+    def difference(self, name: str, kpi: str) -> CI:
+        return paired_difference(self.alternatives[name].values(kpi), self.base.values(kpi))
+
+    def rows(self, kpis: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        kpis = list(kpis) if kpis is not None else [r.metric for r in self.base.summary()]
+        out = []
+        for name, alt in self.alternatives.items():
+            for kpi in kpis:
+                d = self.difference(name, kpi)
+                b, a = self.base.ci(kpi), alt.ci(kpi)
+                out.append({"scenario": name, "metric": kpi, "unit": kpi_unit(kpi),
+                            "base_mean": b.mean, "alt_mean": a.mean, "difference": d.mean,
+                            "ci95_low": d.low, "ci95_high": d.high, "replications": d.n})
+        return out
+
+
+def compare(base: Scenario, alternatives: Mapping[str, Scenario], replications: int = 10,
+            seed: int = 1, *, jobs: int = 1, progress: bool = False) -> Comparison:
+    """Run base and alternatives with the same seeds; report paired differences."""
+    _check_reps(replications)
+    scenarios = [base, *alternatives.values()]
+    tasks = [(s, seed, r) for s in scenarios for r in range(replications)]
+    runs = _execute(tasks, jobs, progress)
+    groups = [tuple(runs[i * replications:(i + 1) * replications]) for i in range(len(scenarios))]
+    reps = [Replications(s, seed, g) for s, g in zip(scenarios, groups)]
+    return Comparison(reps[0], dict(zip(alternatives, reps[1:])))
+
+
+# --- targets, sweeps and the staffing search --------------------------------------------
+
+_OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A KPI target such as ``ips_wait_days.p90<=30``, judged on the CI's far bound."""
+
+    kpi: str
+    op: str
+    value: float
+
+    def met_by(self, ci: CI) -> bool:
+        """True when the whole CI meets the target (upper bound for ≤, lower for ≥)."""
+        bound = ci.high if self.op in ("<=", "<") else ci.low
+        if ci.n == 1:
+            bound = ci.mean
+        return bool(np.isfinite(bound) and _OPS[self.op](bound, self.value))
+
+    def __str__(self) -> str:
+        return f"{self.kpi}{self.op}{self.value:g}"
+
+
+def parse_target(text: str) -> Target:
+    """Parse ``"metric<=value"``; the error names the expected form and known metrics."""
+    m = re.fullmatch(r"\s*([A-Za-z0-9_.]+)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*", text or "")
+    if not m:
+        raise ValueError(f"target {text!r}: write it as METRIC<=VALUE or METRIC>=VALUE, e.g. "
+                         "\"ips_wait_days.p90<=30\".")
+    kpi, op, value = m.groups()
+    if kpi.split(".")[0] not in KPIS:
+        raise ValueError(f"target {text!r}: unknown metric {kpi!r}; known: "
+                         f"{', '.join(sorted(KPIS))} (waits take .mean or .p90).")
+    return Target(kpi, op, float(value))
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """One Replications per grid point; ``points[i]`` maps parameter -> value."""
+
+    parameters: tuple[str, ...]
+    points: tuple[dict[str, Any], ...]
+    results: tuple[Replications, ...]
+    target: Target | None = None
+    offered_load: dict[str, float] = field(default_factory=dict)
+
+    def table(self, kpis: Sequence[str]) -> list[dict[str, Any]]:
+        rows = []
+        for point, reps in zip(self.points, self.results):
+            row = dict(point)
+            for k in kpis:
+                ci = reps.ci(k)
+                row.update({f"{k}.mean": ci.mean, f"{k}.ci95_low": ci.low,
+                            f"{k}.ci95_high": ci.high})
+            if self.target is not None:
+                row["meets_target"] = self.target.met_by(reps.ci(self.target.kpi))
+            rows.append(row)
+        return rows
+
+    def best(self) -> dict[str, Any] | None:
+        """The first grid point (in grid order, smallest first) whose CI meets the target."""
+        if self.target is None:
+            raise ValueError("this sweep has no target; pass target=... to sweep().")
+        for point, reps in zip(self.points, self.results):
+            if self.target.met_by(reps.ci(self.target.kpi)):
+                return dict(point)
+        return None
+
+
+def parse_range(text: str) -> list[float]:
+    """``"1:10"`` (step 1), ``"2:20:2"`` or ``"3,5,8"`` -> list of values."""
+    try:
+        if ":" in text:
+            parts = [float(p) for p in text.split(":")]
+            start, stop = parts[0], parts[1]
+            step = parts[2] if len(parts) > 2 else 1.0
+            if step <= 0 or stop < start or len(parts) > 3:
+                raise ValueError
+            values = list(np.arange(start, stop + step / 2, step))
+        else:
+            values = [float(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise ValueError(f"{text!r}: give values as START:STOP[:STEP] (e.g. 1:10) or a comma "
+                         "list (e.g. 4,6,8).") from None
+    if not values:
+        raise ValueError(f"{text!r}: no values.")
+    return [int(v) if float(v).is_integer() else float(v) for v in values]
+
+
+def sweep(scenario: Scenario, vary: Mapping[str, Sequence[Any]], replications: int = 10,
+          seed: int = 1, *, target: Target | str | None = None, jobs: int = 1,
+          progress: bool | Callable[[int, int], None] = False) -> SweepResult:
+    """Run every grid point of one or two varied parameters with the same seeds."""
+    _check_reps(replications)
+    if not 1 <= len(vary) <= 2:
+        raise ValueError("vary: give one or two parameters, e.g. {'ips.coaches': [4, 6, 8]}.")
+    names = tuple(vary)
+    points = [dict(zip(names, combo)) for combo in itertools.product(*vary.values())]
+    scenarios = [scenario.with_changes(p) for p in points]  # validates every point first
+    tasks = [(s, seed, r) for s in scenarios for r in range(replications)]
+    runs = _execute(tasks, jobs, progress)
+    results = tuple(Replications(s, seed, tuple(runs[i * replications:(i + 1) * replications]))
+                    for i, s in enumerate(scenarios))
+    if isinstance(target, str):
+        target = parse_target(target)
+    return SweepResult(names, tuple(points), results, target)
+
+
+_STAFF = {"ips.coaches": ("caseload", "ips.caseload_per_coach"),
+          "assessment.coordinators": ("coordinators", "assessment.active_cases_per_coordinator")}
+
+
+def offered_load(scenario: Scenario, seed: int = 1, replications: int = 3) -> dict[str, float]:
+    """Mean places in use with unlimited capacity (M/G/∞ ⇒ λ·E[S]): the staffing floor.
+
+    Returns, per staff parameter, the FTE below which arrivals exceed capacity
+    (utilisation ≥ 1), estimated from short unlimited-capacity runs with the same seeds.
+    """
+    big = {"ips.coaches": 100_000, "assessment.coordinators": 100_000,
+           "team.cases_per_meeting": None, "stepwise.places": None}
+    free = scenario.with_changes(big)
+    runs = [run(free, seed=seed, replication=r) for r in range(replications)]
+    ips_load = float(np.mean([r.kpis["ips_caseload_mean"] for r in runs]))
+    assess_load = float(np.mean([r.kpis["assessment_in_service_mean"] for r in runs]))
+    return {"ips.coaches": ips_load / scenario.ips.caseload_per_coach,
+            "assessment.coordinators": assess_load / scenario.assessment.active_cases_per_coordinator}
+
+
+def min_staffing(scenario: Scenario, parameter: str, values: Sequence[float], target: Target | str,
+                 replications: int = 10, seed: int = 1, *, jobs: int = 1,
+                 progress: bool | Callable[[int, int], None] = False) -> SweepResult:
+    """Sweep ``parameter`` over ``values`` and find the fewest staff meeting ``target``.
+
+    Values below the offered-load floor are unstable (waits grow without bound), so they
+    are skipped; the floor is reported with the result. The answer is judged on the CI's
+    far bound, so "meets" means "meets with 95 % confidence".
+    """
+    if parameter not in _STAFF:
+        raise ValueError(f"parameter {parameter!r}: the staffing search varies one of "
+                         f"{', '.join(_STAFF)}; use sweep() for other parameters.")
+    target = parse_target(target) if isinstance(target, str) else target
+    load = offered_load(scenario, seed)
+    floor = load[parameter]
+    feasible = [v for v in sorted(values) if v > floor] or [max(values)]
+    result = sweep(scenario, {parameter: feasible}, replications, seed, target=target,
+                   jobs=jobs, progress=progress)
+    return SweepResult(result.parameters, result.points, result.results, target, load)
+
+
+# --- diagnostics ---------------------------------------------------------------------------
+
+def stability_warnings(scenario: Scenario) -> list[str]:
+    """Plain-language warnings for stages whose demand exceeds capacity (rough, analytic)."""
+    out = []
+    s = scenario
+    lam = s.arrivals.per_year / 365.0
+    slots = s.assessment.slots
+    load = lam * s.assessment.duration.mean_days
+    if lam > 0 and load >= slots:
+        out.append(f"assessment: about {load:.0f} assessments are under way at once on average "
+                   f"but there are only {slots} places (coordinators × active cases); the "
+                   "waiting list grows for as long as the run lasts.")
+    if s.team.enabled and s.team.cases_per_meeting is not None:
+        per_meeting = lam * s.team.meeting_interval_days
+        if per_meeting > s.team.cases_per_meeting:
+            out.append(f"team: about {per_meeting:.0f} new cases arrive between meetings but the "
+                       f"team decides at most {s.team.cases_per_meeting}; its queue grows.")
+    return out
+
+
+def warmup_analysis(scenario: Scenario, series: str = "ips_waiting", replications: int = 5,
+                    seed: int = 1, window: int = 4, *, jobs: int = 1) -> dict[str, Any]:
+    """Welch's moving average and the MSER-5 cut-off for one weekly series (empty start)."""
+    reps = replicate(scenario, replications, seed, jobs=jobs)
+    days, values = reps.series(series)
+    smooth = welch(values, window)
+    cut = mser5(values)
+    return {"series": series, "days": days, "mean": values.mean(axis=0), "welch": smooth,
+            "window": window, "mser5_index": cut,
+            "suggested_warmup_days": float(days[cut]) if len(days) else 0.0}

@@ -1,0 +1,271 @@
+"""Writing a run to disk: tables (CSV, xlsx), figures (PNG), the run record (run.json) and a
+STRESS-DES style report, so any run can be read, checked and repeated."""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import plots
+from .experiment import Replications, SummaryRow, SweepResult
+from .results import KPIS, kpi_unit
+from .scenario import Scenario
+
+__all__ = ["prepare_out_dir", "write_run", "write_sweep", "environment", "parameter_table",
+           "summary_table", "format_table", "stress_report"]
+
+_PACKAGES = ("tyokyky-course", "simpy", "numpy", "scipy", "matplotlib", "pyyaml", "openpyxl")
+
+
+def environment() -> dict[str, Any]:
+    """Software and hardware facts for the run record (STRESS-DES 5.1 and 5.4)."""
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "cpu": cpu,
+            "cores": os.cpu_count(), "packages": versions}
+
+
+def prepare_out_dir(out: str | Path | None, name: str, *, overwrite: bool = False) -> Path:
+    """The output folder; a new time-stamped one by default, never silently overwritten."""
+    if out is None:
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("results") / f"{name}-{stamp}"
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise FileExistsError(f"{out} already has files; choose another --out folder or add "
+                              "--overwrite to replace them.")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def parameter_table(scenario: Scenario) -> list[dict[str, Any]]:
+    """Every leaf parameter with its value, unit and cited source (STRESS-DES 3.3)."""
+    rows: list[dict[str, Any]] = []
+
+    def walk(prefix: str, node: Any) -> None:
+        if isinstance(node, dict) and not {"dist"} & set(node):
+            for k, v in node.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        else:
+            if prefix.split(".")[0] in ("name", "description", "rationale", "sources"):
+                return
+            value = json.dumps(node) if isinstance(node, (dict, list, tuple)) else node
+            rows.append({"parameter": prefix, "value": value, "unit": _unit_of(scenario, prefix),
+                         "source": scenario.source_of(prefix)})
+
+    walk("", scenario.to_dict())
+    return rows
+
+
+def _unit_of(scenario: Scenario, path: str) -> str:
+    import dataclasses
+    node: Any = scenario
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = getattr(node, part, None)
+        if node is None or not dataclasses.is_dataclass(node):
+            break
+    if dataclasses.is_dataclass(node):
+        for f in dataclasses.fields(node):
+            if f.name == parts[-1]:
+                return f.metadata.get("unit", "days" if "Dist" in str(f.type) else "")
+    if parts[0] == "arrivals":
+        return {"sources": "referrals/year", "profiles": "share",
+                "seasonality": "multiplier"}.get(parts[1] if len(parts) > 1 else "", "")
+    if parts[0] == "routing":
+        return "probability"
+    return ""
+
+
+def summary_table(reps: Replications) -> list[dict[str, Any]]:
+    return [dict(r.__dict__) for r in reps.summary()]
+
+
+def format_table(rows: Sequence[SummaryRow], metrics: Iterable[str] | None = None) -> str:
+    """A fixed-width KPI table for the terminal."""
+    wanted = set(metrics) if metrics is not None else None
+    lines = [f"{'metric':42s} {'unit':8s} {'mean':>10s} {'95% CI':>23s}"]
+    for r in rows:
+        if wanted is not None and r.metric not in wanted:
+            continue
+        ci = ("" if not math.isfinite(r.ci95_low)
+              else f"[{r.ci95_low:10.3f}, {r.ci95_high:10.3f}]")
+        lines.append(f"{r.metric:42s} {r.unit:8s} {r.mean:10.3f} {ci:>23s}")
+    return "\n".join(lines)
+
+
+def _write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    if not rows:
+        path.write_text("")
+        return
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _write_xlsx(path: Path, sheets: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+    from openpyxl import Workbook
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title[:31])
+        if not rows:
+            continue
+        ws.append(list(rows[0]))
+        for row in rows:
+            ws.append([None if isinstance(v, float) and math.isnan(v) else v
+                       for v in row.values()])
+    wb.save(path)
+
+
+def _save(fig, path: Path) -> None:
+    fig.savefig(path, dpi=110)
+
+
+def write_run(reps: Replications, out: Path, *, command: str = "", wall_seconds: float = 0.0,
+              lang: str = "en") -> dict[str, Path]:
+    """Write every output of a replicated run into ``out``; returns the paths written."""
+    out = Path(out)
+    paths: dict[str, Path] = {}
+    summary = summary_table(reps)
+    per_rep = [{"replication": i, **r.kpis} for i, r in enumerate(reps.runs)]
+    params = parameter_table(reps.scenario)
+    paths["summary.csv"] = out / "summary.csv"
+    _write_csv(paths["summary.csv"], summary)
+    paths["replications.csv"] = out / "replications.csv"
+    _write_csv(paths["replications.csv"], per_rep)
+    paths["parameters.csv"] = out / "parameters.csv"
+    _write_csv(paths["parameters.csv"], params)
+    paths["summary.xlsx"] = out / "summary.xlsx"
+    _write_xlsx(paths["summary.xlsx"], {"summary": summary, "replications": per_rep,
+                                        "parameters": params})
+    paths["scenario.yaml"] = out / "scenario.yaml"
+    paths["scenario.yaml"].write_text(
+        yaml.safe_dump(reps.scenario.to_dict(), sort_keys=False, allow_unicode=True),
+        encoding="utf-8")
+    for name, fig in (("waits.png", plots.waits_figure(reps, lang)),
+                      ("caseload.png", plots.series_figure(reps, lang=lang)),
+                      ("outcomes.png", plots.outcomes_figure(reps, lang))):
+        paths[name] = out / name
+        _save(fig, paths[name])
+    record = run_record(reps, command=command, wall_seconds=wall_seconds)
+    paths["run.json"] = out / "run.json"
+    paths["run.json"].write_text(json.dumps(record, indent=2, default=_json_default),
+                                 encoding="utf-8")
+    paths["report.md"] = out / "report.md"
+    paths["report.md"].write_text(stress_report(reps, record), encoding="utf-8")
+    return paths
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def run_record(reps: Replications, *, command: str = "", wall_seconds: float = 0.0
+               ) -> dict[str, Any]:
+    """Everything needed to repeat the run: scenario, seed, replications, versions, streams."""
+    return {
+        "command": command,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "scenario": reps.scenario.to_dict(),
+        "seed": reps.seed,
+        "replications": reps.n,
+        "random_numbers": "numpy PCG64; stream = SeedSequence(entropy=seed, "
+                          "spawn_key=(replication, blake2b32(stream name)))",
+        "stream_map": reps.runs[0].meta["stream_map"],
+        "wall_seconds": wall_seconds,
+        "per_replication": [{k: v for k, v in r.meta.items() if k != "stream_map"}
+                            for r in reps.runs],
+        "environment": environment(),
+    }
+
+
+def stress_report(reps: Replications, record: Mapping[str, Any]) -> str:
+    """A STRESS-DES style report of the run (Monks et al. 2019), filled from the run."""
+    s = reps.scenario
+    env = record["environment"]
+    start = f"pre-loaded with {s.initial.total} clients at day 0" if s.initial.total else "empty"
+    lines = [f"# Simulation report: {s.name}", "",
+             "Written automatically by `worksim run` in the STRESS-DES layout.", "",
+             "## 1 Objectives", "", f"**Purpose.** {s.description or '—'}", "",
+             f"**Rationale.** {s.rationale or '—'}", "",
+             "**Outputs (1.2).** Each KPI is computed per replication from the client event log "
+             "or from time-weighted levels after the warm-up; the table gives the mean of the "
+             "replication values with a t-based 95 % confidence interval.", "",
+             "| KPI | unit | definition |", "|---|---|---|"]
+    lines += [f"| `{k}` | {u} | {d} |" for k, (u, d) in KPIS.items()]
+    lines += ["", "## 2 Logic", "",
+              "Referral (Poisson per source, monthly seasonality by thinning) → coordinator "
+              "assessment (FIFO pool of coordinators × active cases; drop-out while waiting) → "
+              "multidisciplinary team (meets every "
+              f"{s.team.meeting_interval_days:g} days, at most "
+              f"{s.team.cases_per_meeting or 'unlimited'} cases a meeting) → pathway by profile "
+              "(IPS coaching with a caseload cap that includes people in work; stepwise "
+              "rehabilitative work activity with onward moves; vocational rehabilitation) or a "
+              "direct exit (education, pension, other).", "",
+              "## 3 Data", "", "| parameter | value | unit | source |", "|---|---|---|---|"]
+    lines += [f"| `{r['parameter']}` | {r['value']} | {r['unit']} | {r['source']} |"
+              for r in parameter_table(s)]
+    lines += ["", "## 4 Experimentation", "",
+              f"- Initialisation: {start}; warm-up {s.warmup_days:g} days (KPIs exclude clients "
+              "referred before it and "
+              "pre-loaded clients).",
+              f"- Run length: {s.horizon_days:g} days (time unit: days).",
+              f"- Replications: {reps.n}, master seed {reps.seed}; 95 % t-based intervals.", "",
+              "## 5 Implementation", "",
+              f"- Software: Python {env['python']}; "
+              + ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v),
+              f"- Random sampling: {record['random_numbers']}; first-episode durations are drawn "
+              "for every client at referral so each client meets the same luck in every "
+              f"scenario (common random numbers). Streams: {len(record['stream_map'])}.",
+              "- Execution: process interaction (simpy); FIFO queues; replications in separate "
+              "processes give results identical to serial runs.",
+              f"- System: {env['cpu']} ({env['cores']} cores), {env['platform']}; wall time "
+              f"{record['wall_seconds']:.1f} s.", "",
+              "## 6 Code access", "",
+              "Repository `tyokyky-course`; repeat this run with the command in `run.json`.", ""]
+    return "\n".join(lines)
+
+
+def write_sweep(result: SweepResult, out: Path, kpis: Sequence[str], lang: str = "en"
+                ) -> dict[str, Path]:
+    """Sweep table (CSV + xlsx) and, for one varied parameter, the capacity curve."""
+    out = Path(out)
+    rows = result.table(kpis)
+    paths = {"sweep.csv": out / "sweep.csv", "sweep.xlsx": out / "sweep.xlsx"}
+    _write_csv(paths["sweep.csv"], rows)
+    _write_xlsx(paths["sweep.xlsx"], {"sweep": rows})
+    if len(result.parameters) == 1:
+        paths["capacity.png"] = out / "capacity.png"
+        _save(plots.capacity_figure(result, lang=lang), paths["capacity.png"])
+    return paths
+
+
+def kpi_units(names: Iterable[str]) -> dict[str, str]:
+    return {n: kpi_unit(n) for n in names}

@@ -1,0 +1,177 @@
+"""Capacity pools, the team's meeting queue and time-weighted levels (Law's area method).
+
+simpy has no built-in monitoring; these small classes add exactly what the KPIs need:
+FIFO slots with reneging (a slot is a coordinator's case place or a coach's caseload place),
+the number waiting and busy as time-weighted averages since the end of the warm-up, and the
+largest number ever busy (so tests can prove a cap is never exceeded).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import simpy
+
+__all__ = ["Level", "Pool", "MeetingQueue"]
+
+
+class Level:
+    """A piecewise-constant quantity with its time-weighted integral since ``reset``."""
+
+    __slots__ = ("env", "value", "_area", "_last", "_start", "peak")
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.value = 0
+        self._area = 0.0
+        self._last = env.now
+        self._start = env.now
+        self.peak = 0
+
+    def add(self, delta: int) -> None:
+        now = self.env.now
+        self._area += self.value * (now - self._last)
+        self._last = now
+        self.value += delta
+        if self.value > self.peak:
+            self.peak = self.value
+
+    def reset(self) -> None:
+        """Start integrating afresh from now (the end of the warm-up)."""
+        self._area = 0.0
+        self._last = self._start = self.env.now
+
+    def mean(self) -> float:
+        """Time-weighted mean from the last reset to now."""
+        now = self.env.now
+        span = now - self._start
+        if span <= 0:
+            return math.nan
+        return (self._area + self.value * (now - self._last)) / span
+
+
+class Pool:
+    """``capacity`` identical slots served first-come first-served; waiters may renege.
+
+    ``acquire(patience)`` returns an event whose value is True when a slot is granted and
+    False when the client's patience ran out first. ``capacity=None`` means unlimited.
+    The numbers busy and waiting are integrated over time inline (this is the model's
+    hottest code), so ``mean_busy()`` and ``mean_waiting()`` are exact time averages.
+    """
+
+    def __init__(self, env: simpy.Environment, capacity: int | None) -> None:
+        self.env = env
+        self.capacity = math.inf if capacity is None else capacity
+        self._queue: deque[list] = deque()
+        self.busy = 0
+        self.waiting = 0
+        self.peak_busy = 0
+        self._busy_area = 0.0
+        self._wait_area = 0.0
+        self._last = self._start = env.now
+
+    def _tick(self) -> None:
+        now = self.env.now
+        dt = now - self._last
+        if dt:
+            self._busy_area += self.busy * dt
+            self._wait_area += self.waiting * dt
+            self._last = now
+
+    def acquire(self, patience: float = math.inf) -> simpy.Event:
+        event = self.env.event()
+        self._tick()
+        if self.busy < self.capacity and not self.waiting:
+            self.busy += 1
+            if self.busy > self.peak_busy:
+                self.peak_busy = self.busy
+            event.succeed(True)
+            return event
+        entry = [event]
+        self._queue.append(entry)
+        self.waiting += 1
+        if patience != math.inf:
+            self.env.timeout(patience).callbacks.append(lambda _e, entry=entry: self._renege(entry))
+        return event
+
+    def _renege(self, entry: list) -> None:
+        event = entry[0]
+        if event is not None:
+            entry[0] = None
+            self._tick()
+            self.waiting -= 1
+            event.succeed(False)
+
+    def release(self) -> None:
+        self._tick()
+        self.busy -= 1
+        queue = self._queue
+        while queue and self.busy < self.capacity:
+            entry = queue.popleft()
+            event, entry[0] = entry[0], None
+            if event is None:  # reneged earlier; dropped lazily
+                continue
+            self.waiting -= 1
+            self.busy += 1
+            event.succeed(True)
+        if self.busy > self.peak_busy:
+            self.peak_busy = self.busy
+
+    def reset(self) -> None:
+        """Start the time averages afresh from now (the end of the warm-up)."""
+        self._busy_area = self._wait_area = 0.0
+        self._last = self._start = self.env.now
+
+    def _mean(self, area: float, level: int) -> float:
+        now = self.env.now
+        span = now - self._start
+        if span <= 0:
+            return math.nan
+        return (area + level * (now - self._last)) / span
+
+    def mean_busy(self) -> float:
+        return self._mean(self._busy_area, self.busy)
+
+    def mean_waiting(self) -> float:
+        return self._mean(self._wait_area, self.waiting)
+
+
+class MeetingQueue:
+    """Clients waiting for the multidisciplinary team, decided in batches at each meeting."""
+
+    def __init__(self, env: simpy.Environment, *, enabled: bool, interval_days: float,
+                 first_day: float, per_meeting: int | None) -> None:
+        self.env = env
+        self.enabled = enabled
+        self.per_meeting = math.inf if per_meeting is None else per_meeting
+        self._queue: deque[simpy.Event] = deque()
+        self.level = Level(env)
+        if enabled:
+            env.process(self._meetings(interval_days, first_day))
+
+    def wait_for_decision(self) -> simpy.Event:
+        event = self.env.event()
+        if not self.enabled:
+            return event.succeed()
+        self._queue.append(event)
+        self.level.add(1)
+        return event
+
+    def _meetings(self, interval: float, first_day: float):
+        yield self.env.timeout(first_day)
+        while True:
+            decided = 0
+            while self._queue and decided < self.per_meeting:
+                self._queue.popleft().succeed()
+                decided += 1
+            if decided:
+                self.level.add(-decided)
+            yield self.env.timeout(interval)
+
+    @property
+    def waiting(self) -> int:
+        return self.level.value
+
+    def reset(self) -> None:
+        self.level.reset()

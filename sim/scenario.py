@@ -1,0 +1,683 @@
+"""Scenario: the frozen, validated description of one county's pathway system.
+
+A scenario is plain data (no RNG, no simpy, no I/O). Every numeric field carries its
+unit and allowed range in the field metadata; construction validates them and raises
+:class:`ScenarioError` naming the dotted field, the value and the allowed range.
+Files go through :func:`load_scenario` (YAML), variants through :meth:`Scenario.with_changes`.
+Time unit: days.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "ScenarioError", "Dist", "ReferralSource", "ProfileShare", "Route", "Arrivals",
+    "Assessment", "Team", "Ips", "Onward", "Stepwise", "Vocational", "Initial", "Scenario",
+    "load_scenario", "save_scenario", "scenario_from_text", "PATHWAYS", "EXITS",
+    "list_presets", "preset", "resolve",
+]
+
+PATHWAYS = ("ips", "stepwise", "vocational", "education", "pension", "other")
+"""Team decisions: three service pathways and three direct exits."""
+EXITS = ("employed", "education", "pension", "dropout", "other")
+"""How a client leaves the system; clients still inside at the horizon are 'in_service'."""
+
+_TOL = 1e-6
+
+
+class ScenarioError(ValueError):
+    """A scenario value is missing, of the wrong type or out of range."""
+
+
+def _num(unit: str, lo: float | None = None, hi: float | None = None, *, integer: bool = False,
+         lo_open: bool = False, doc: str = "", default: Any = dataclasses.MISSING,
+         optional: bool = False) -> Any:
+    meta = {"unit": unit, "lo": lo, "hi": hi, "integer": integer, "lo_open": lo_open,
+            "doc": doc, "optional": optional}
+    return field(default=default, metadata=meta)
+
+
+def _range_text(meta: Mapping[str, Any]) -> str:
+    kind = "a whole number" if meta["integer"] else "a number"
+    parts = []
+    if meta["lo"] is not None:
+        parts.append(f"{'>' if meta['lo_open'] else '≥'} {meta['lo']:g}")
+    if meta["hi"] is not None:
+        parts.append(f"≤ {meta['hi']:g}")
+    text = f"{kind} {' and '.join(parts)}".strip()
+    if meta["unit"]:
+        text += f" ({meta['unit']})"
+    if meta["optional"]:
+        text += ", or null for none"
+    return text
+
+
+def _check_number(path: str, value: Any, meta: Mapping[str, Any]) -> Any:
+    if value is None and meta["optional"]:
+        return None
+    allowed = _range_text(meta)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(f"{path}: {value!r} is not a number; allowed: {allowed}.")
+    if not math.isfinite(value):
+        raise ScenarioError(f"{path}: {value!r} is not finite; allowed: {allowed}.")
+    if meta["integer"]:
+        if float(value) != int(value):
+            raise ScenarioError(f"{path}: {value!r} is not a whole number; allowed: {allowed}.")
+        value = int(value)
+    lo, hi = meta["lo"], meta["hi"]
+    if lo is not None and (value < lo or (meta["lo_open"] and value == lo)):
+        raise ScenarioError(f"{path}: {value!r} is out of range; allowed: {allowed}.")
+    if hi is not None and value > hi:
+        raise ScenarioError(f"{path}: {value!r} is out of range; allowed: {allowed}.")
+    return value
+
+
+class _Validated:
+    """Mixin: validate numeric fields from their metadata after construction."""
+
+    _path = ""
+
+    def _field_path(self, name: str) -> str:
+        return f"{self._path}{name}"
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            if "unit" in f.metadata:
+                value = _check_number(self._field_path(f.name), getattr(self, f.name), f.metadata)
+                object.__setattr__(self, f.name, value)
+        self._check()
+
+    def _check(self) -> None:
+        """Cross-field rules; overridden where a section has them."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dist:
+    """A duration distribution in days: exponential, deterministic, lognormal or uniform."""
+
+    dist: str = "exponential"
+    mean: float | None = None
+    cv: float = 1.0
+    low: float | None = None
+    high: float | None = None
+
+    KINDS = ("exponential", "deterministic", "lognormal", "uniform")
+
+    def validate(self, path: str) -> Dist:
+        if self.dist not in self.KINDS:
+            raise ScenarioError(f"{path}.dist: {self.dist!r} is not a distribution; "
+                                f"allowed: {', '.join(self.KINDS)}.")
+        num = {"unit": "days", "lo": 0, "hi": None, "integer": False, "lo_open": False,
+               "doc": "", "optional": False}
+        if self.dist == "uniform":
+            if self.low is None or self.high is None:
+                raise ScenarioError(f"{path}: a uniform distribution needs low and high (days), "
+                                    "e.g. {dist: uniform, low: 90, high: 730}.")
+            _check_number(f"{path}.low", self.low, num)
+            _check_number(f"{path}.high", self.high, num)
+            if self.high < self.low:
+                raise ScenarioError(f"{path}.high: {self.high!r} is below low ({self.low!r}); "
+                                    "high must be ≥ low.")
+        else:
+            if self.mean is None:
+                raise ScenarioError(f"{path}.mean: missing; give the mean duration in days, "
+                                    f"e.g. {{dist: {self.dist}, mean: 30}}.")
+            _check_number(f"{path}.mean", self.mean, num)
+            if self.dist == "lognormal":
+                _check_number(f"{path}.cv", self.cv, dict(num, unit="", lo=0, lo_open=True, hi=10))
+        return self
+
+    @property
+    def mean_days(self) -> float:
+        """The distribution's mean in days."""
+        if self.dist == "uniform":
+            return (self.low + self.high) / 2  # type: ignore[operator]
+        return float(self.mean)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.dist == "uniform":
+            return {"dist": "uniform", "low": self.low, "high": self.high}
+        if self.dist == "lognormal":
+            return {"dist": "lognormal", "mean": self.mean, "cv": self.cv}
+        return {"dist": self.dist, "mean": self.mean}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferralSource(_Validated):
+    """One referral source (sote-centre, social services, Kela, …) with its yearly volume."""
+
+    name: str
+    per_year: float = _num("referrals/year", 0, 10_000_000)
+
+    def _field_path(self, name: str) -> str:
+        return f"arrivals.sources.{self.name}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProfileShare(_Validated):
+    """Share of referrals with a given client profile (main barrier)."""
+
+    name: str
+    share: float = _num("share", 0, 1)
+
+    def _field_path(self, name: str) -> str:
+        return f"arrivals.profiles.{self.name}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Route(_Validated):
+    """Team-decision probabilities for one client profile; the six shares sum to 1."""
+
+    profile: str
+    ips: float = _num("probability", 0, 1, default=0.0)
+    stepwise: float = _num("probability", 0, 1, default=0.0)
+    vocational: float = _num("probability", 0, 1, default=0.0)
+    education: float = _num("probability", 0, 1, default=0.0)
+    pension: float = _num("probability", 0, 1, default=0.0)
+    other: float = _num("probability", 0, 1, default=0.0)
+
+    def _field_path(self, name: str) -> str:
+        return f"routing.{self.profile}.{name}"
+
+    def probabilities(self) -> tuple[float, ...]:
+        return tuple(getattr(self, p) for p in PATHWAYS)
+
+    def _check(self) -> None:
+        total = sum(self.probabilities())
+        if abs(total - 1) > _TOL:
+            raise ScenarioError(f"routing.{self.profile}: the shares sum to {total:.4g}; "
+                                f"they must sum to 1 ({', '.join(PATHWAYS)}).")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Arrivals(_Validated):
+    """Poisson referrals per source, with monthly seasonality and a client-profile mix."""
+
+    sources: tuple[ReferralSource, ...]
+    profiles: tuple[ProfileShare, ...]
+    seasonality: tuple[float, ...] = (1.0,) * 12
+    _path = "arrivals."
+
+    @property
+    def per_year(self) -> float:
+        return sum(s.per_year for s in self.sources)
+
+    def _check(self) -> None:
+        if not self.sources:
+            raise ScenarioError("arrivals.sources: at least one referral source is needed "
+                                "(per_year may be 0).")
+        names = [s.name for s in self.sources]
+        if len(set(names)) != len(names):
+            raise ScenarioError(f"arrivals.sources: duplicate source names in {names}.")
+        if not self.profiles:
+            raise ScenarioError("arrivals.profiles: at least one client profile is needed.")
+        total = sum(p.share for p in self.profiles)
+        if abs(total - 1) > _TOL:
+            raise ScenarioError(f"arrivals.profiles: the shares sum to {total:.4g}; "
+                                "they must sum to 1.")
+        if len(self.seasonality) != 12:
+            raise ScenarioError(f"arrivals.seasonality: {len(self.seasonality)} values; give 12 "
+                                "monthly multipliers (January first).")
+        for i, m in enumerate(self.seasonality):
+            _check_number(f"arrivals.seasonality[{i}]", m,
+                          {"unit": "multiplier", "lo": 0, "hi": 12, "integer": False,
+                           "lo_open": False, "doc": "", "optional": False})
+        mean = sum(self.seasonality) / 12
+        if abs(mean - 1) > 0.01:
+            raise ScenarioError(f"arrivals.seasonality: the 12 multipliers average {mean:.3f}; "
+                                "they must average 1 so that per_year stays the yearly volume.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Assessment(_Validated):
+    """Work-ability coordinators' initial assessment: a FIFO pool of parallel case slots."""
+
+    coordinators: float = _num("FTE", 0, 100_000)
+    active_cases_per_coordinator: int = _num("cases", 1, 1000, integer=True, default=1)
+    duration: Dist = field(default_factory=lambda: Dist(dist="exponential", mean=21))
+    dropout_per_year_waiting: float = _num("1/year", 0, 365, default=0.0)
+    _path = "assessment."
+
+    @property
+    def slots(self) -> int:
+        return int(math.floor(self.coordinators * self.active_cases_per_coordinator + _TOL))
+
+    def _check(self) -> None:
+        self.duration.validate("assessment.duration")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Team(_Validated):
+    """Multidisciplinary team: meets on a fixed cadence and decides a limited number of cases."""
+
+    enabled: bool = True
+    meeting_interval_days: float = _num("days", 0, 365, lo_open=True, default=7.0)
+    first_meeting_day: float = _num("days", 0, 365, default=0.0)
+    cases_per_meeting: int | None = _num("cases", 1, 1_000_000, integer=True, default=None,
+                                         optional=True)
+    _path = "team."
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ips(_Validated):
+    """Quality-based job coaching (IPS) with a caseload cap that includes people in work."""
+
+    coaches: float = _num("FTE", 0, 100_000)
+    caseload_per_coach: int = _num("clients", 1, 1000, integer=True, default=20)
+    fidelity_score: int = _num("points", 25, 125, integer=True, default=100)
+    fidelity_effect: float = _num("rate change per 25 points", 0, 1, default=0.3)
+    job_finding_share: float = _num("share", 0, 1, default=0.65)
+    days_to_job: Dist = field(default_factory=lambda: Dist(dist="lognormal", mean=120, cv=0.8))
+    job_tenure: Dist = field(default_factory=lambda: Dist(dist="lognormal", mean=300, cv=1.0))
+    step_down_after_employed_days: float = _num("days", 0, 3650, default=180.0)
+    research_after_job_loss_share: float = _num("share", 0, 1, default=0.8)
+    recontact_days: float = _num("days", 0, 365, default=3.0)
+    dropout_per_year_waiting: float = _num("1/year", 0, 365, default=0.5)
+    dropout_per_year_in_service: float = _num("1/year", 0, 365, default=0.093)
+    discharge_after_unemployed_days: float | None = _num("days", 1, 36500, default=540.0,
+                                                         optional=True)
+    _path = "ips."
+
+    @property
+    def slots(self) -> int:
+        return int(math.floor(self.coaches * self.caseload_per_coach + _TOL))
+
+    @property
+    def job_rate_multiplier(self) -> float:
+        """Job-finding speed relative to a programme scoring 100 (scenario assumption)."""
+        return max(0.2, 1 + self.fidelity_effect * (self.fidelity_score - 100) / 25)
+
+    def _check(self) -> None:
+        self.days_to_job.validate("ips.days_to_job")
+        self.job_tenure.validate("ips.job_tenure")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Onward(_Validated):
+    """Where a stepwise work-activity period leads; the shares sum to 1."""
+
+    open_market: float = _num("probability", 0, 1, default=0.05)
+    refer_ips: float = _num("probability", 0, 1, default=0.10)
+    repeat: float = _num("probability", 0, 1, default=0.35)
+    education: float = _num("probability", 0, 1, default=0.05)
+    pension: float = _num("probability", 0, 1, default=0.05)
+    other: float = _num("probability", 0, 1, default=0.40)
+    _path = "stepwise.onward."
+
+    NAMES = ("open_market", "refer_ips", "repeat", "education", "pension", "other")
+
+    def probabilities(self) -> tuple[float, ...]:
+        return tuple(getattr(self, n) for n in self.NAMES)
+
+    def _check(self) -> None:
+        total = sum(self.probabilities())
+        if abs(total - 1) > _TOL:
+            raise ScenarioError(f"stepwise.onward: the shares sum to {total:.4g}; they must sum "
+                                f"to 1 ({', '.join(self.NAMES)}).")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stepwise(_Validated):
+    """Rehabilitative work activity (kuntouttava työtoiminta), 3–24 months, with onward moves."""
+
+    places: int | None = _num("places", 0, 10_000_000, integer=True, default=None, optional=True)
+    duration: Dist = field(default_factory=lambda: Dist(dist="uniform", low=90, high=730))
+    dropout_per_year_waiting: float = _num("1/year", 0, 365, default=0.2)
+    dropout_per_year_in_service: float = _num("1/year", 0, 365, default=0.4)
+    max_periods: int = _num("periods", 1, 100, integer=True, default=3)
+    onward: Onward = field(default_factory=Onward)
+    _path = "stepwise."
+
+    def _check(self) -> None:
+        self.duration.validate("stepwise.duration")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Vocational(_Validated):
+    """Vocational rehabilitation by Kela or an earnings-related pension provider."""
+
+    wait: Dist = field(default_factory=lambda: Dist(dist="exponential", mean=60))
+    duration: Dist = field(default_factory=lambda: Dist(dist="exponential", mean=180))
+    employment_share: float = _num("share", 0, 1, default=0.25)
+    dropout_per_year_in_service: float = _num("1/year", 0, 365, default=0.4)
+    _path = "vocational."
+
+    def _check(self) -> None:
+        self.wait.validate("vocational.wait")
+        self.duration.validate("vocational.duration")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Initial(_Validated):
+    """Today's caseloads and waiting lists, loaded at day 0 (a county never starts empty)."""
+
+    assessment_waiting: int = _num("clients", 0, 10_000_000, integer=True, default=0)
+    team_waiting: int = _num("clients", 0, 10_000_000, integer=True, default=0)
+    ips_waiting: int = _num("clients", 0, 10_000_000, integer=True, default=0)
+    ips_in_service: int = _num("clients", 0, 10_000_000, integer=True, default=0)
+    stepwise_in_service: int = _num("clients", 0, 10_000_000, integer=True, default=0)
+    vocational_in_service: int = _num("clients", 0, 10_000_000, integer=True, default=0)
+    _path = "initial."
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, f.name) for f in dataclasses.fields(self))
+
+
+_SECTIONS = {"arrivals": Arrivals, "assessment": Assessment, "team": Team, "ips": Ips,
+             "stepwise": Stepwise, "vocational": Vocational, "initial": Initial}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scenario(_Validated):
+    """One county's pathway system; build it from a file, a preset or keyword arguments."""
+
+    name: str
+    description: str = ""
+    rationale: str = ""
+    horizon_days: float = _num("days", 0, 36_500, lo_open=True, default=1095.0)
+    warmup_days: float = _num("days", 0, 36_500, default=0.0)
+    arrivals: Arrivals
+    assessment: Assessment
+    team: Team = field(default_factory=Team)
+    routing: tuple[Route, ...]
+    ips: Ips
+    stepwise: Stepwise = field(default_factory=Stepwise)
+    vocational: Vocational = field(default_factory=Vocational)
+    initial: Initial = field(default_factory=Initial)
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def _check(self) -> None:
+        if self.warmup_days >= self.horizon_days:
+            raise ScenarioError(f"warmup_days: {self.warmup_days!r} must be below horizon_days "
+                                f"({self.horizon_days!r}).")
+        profiles = {p.name for p in self.arrivals.profiles}
+        routed = {r.profile for r in self.routing}
+        if len(routed) != len(self.routing):
+            raise ScenarioError("routing: a profile has more than one row.")
+        missing = profiles - routed - {"default"}
+        if missing and "default" not in routed:
+            raise ScenarioError(f"routing: no row for profile(s) {sorted(missing)}; add a row "
+                                "for each profile or a 'default' row.")
+        unknown = routed - profiles - {"default"}
+        if unknown:
+            raise ScenarioError(f"routing: row(s) {sorted(unknown)} match no profile in "
+                                f"arrivals.profiles ({sorted(profiles)}).")
+
+    # -- derived views --------------------------------------------------------------
+    def route_for(self, profile: str) -> Route:
+        for r in self.routing:
+            if r.profile == profile:
+                return r
+        return next(r for r in self.routing if r.profile == "default")
+
+    def source_of(self, path: str) -> str:
+        """The cited source (domain.md code) or 'scenario assumption' for a dotted field."""
+        mapping = dict(self.sources)
+        while path:
+            if path in mapping:
+                return mapping[path]
+            path = path.rpartition(".")[0]
+        return "scenario assumption"
+
+    # -- conversion -----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data in the file layout; ``Scenario.from_dict(s.to_dict()) == s``."""
+        return _to_plain(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
+        return _build_scenario(data)
+
+    def with_changes(self, changes: Mapping[str, Any]) -> Scenario:
+        """A validated copy with dotted fields replaced, e.g. ``{"ips.coaches": 8}``."""
+        data = self.to_dict()
+        for path, value in changes.items():
+            _set_path(data, path, value)
+        return _build_scenario(data)
+
+    def get(self, path: str) -> Any:
+        """The value at a dotted path, e.g. ``s.get("ips.coaches")``."""
+        node: Any = self.to_dict()
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise ScenarioError(f"{path}: no such field.")
+            node = node[part]
+        return node
+
+
+# --- plain data <-> dataclasses -----------------------------------------------------
+
+def _to_plain(obj: Any) -> Any:
+    if isinstance(obj, Dist):
+        return obj.to_dict()
+    if isinstance(obj, Scenario):
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(obj):
+            v = getattr(obj, f.name)
+            if f.name == "routing":
+                out["routing"] = {r.profile: {p: getattr(r, p) for p in PATHWAYS} for r in v}
+            elif f.name == "sources":
+                out["sources"] = dict(v)
+            else:
+                out[f.name] = _to_plain(v)
+        return out
+    if isinstance(obj, Arrivals):
+        return {"sources": {s.name: s.per_year for s in obj.sources},
+                "profiles": {p.name: p.share for p in obj.profiles},
+                "seasonality": list(obj.seasonality)}
+    if dataclasses.is_dataclass(obj):
+        return {f.name: _to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    return obj
+
+
+def _mapping(path: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ScenarioError(f"{path}: expected a mapping of keys to values, got {value!r}.")
+    return value
+
+
+def _kwargs(cls: type, path: str, data: Any, nested: Mapping[str, Any] | None = None
+            ) -> dict[str, Any]:
+    data = _mapping(path.rstrip(".") or "scenario", data)
+    names = [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in names:
+            hint = difflib.get_close_matches(str(key), names, n=1)
+            tip = f" Did you mean '{hint[0]}'?" if hint else f" Known fields: {', '.join(names)}."
+            raise ScenarioError(f"{path}{key}: unknown field.{tip}")
+        if nested and key in nested:
+            value = nested[key](f"{path}{key}", value)
+        out[key] = value
+    for f in dataclasses.fields(cls):
+        if (f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+                and f.name not in out and not f.name.startswith("_")):
+            raise ScenarioError(f"{path}{f.name}: missing; it is required"
+                                + (f" ({_range_text(f.metadata)})." if "unit" in f.metadata
+                                   else "."))
+    return out
+
+
+def _dist(path: str, value: Any) -> Dist:
+    if isinstance(value, Dist):
+        return value.validate(path)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ScenarioError(f"{path}: {value!r} is a bare number; give a distribution such as "
+                            f"{{dist: exponential, mean: {value}}} or {{dist: deterministic, "
+                            f"mean: {value}}}.")
+    return Dist(**_kwargs(Dist, f"{path}.", value)).validate(path)
+
+
+def _section(cls: type, path: str, data: Any) -> Any:
+    dists = {f.name: _dist for f in dataclasses.fields(cls) if f.type in ("Dist", Dist)}
+    nested = dict(dists)
+    if cls is Stepwise:
+        nested["onward"] = lambda p, v: _section(Onward, p + ".", v)
+    try:
+        return cls(**_kwargs(cls, path, data, nested))
+    except TypeError as exc:  # pragma: no cover - _kwargs already names unknown fields
+        raise ScenarioError(f"{path}: {exc}") from None
+
+
+def _arrivals(path: str, data: Any) -> Arrivals:
+    data = dict(_mapping(path, data))
+    for key in data:
+        if key not in ("sources", "profiles", "seasonality"):
+            raise ScenarioError(f"arrivals.{key}: unknown field. Known fields: sources, "
+                                "profiles, seasonality.")
+    sources = tuple(ReferralSource(name=str(k), per_year=v) for k, v in
+                    _mapping("arrivals.sources", data.get("sources", {})).items())
+    profiles = tuple(ProfileShare(name=str(k), share=v) for k, v in
+                     _mapping("arrivals.profiles", data.get("profiles", {})).items())
+    seasonality = data.get("seasonality", [1.0] * 12)
+    if not isinstance(seasonality, (list, tuple)):
+        raise ScenarioError("arrivals.seasonality: give a list of 12 monthly multipliers.")
+    return Arrivals(sources=sources, profiles=profiles, seasonality=tuple(seasonality))
+
+
+def _routing(path: str, data: Any) -> tuple[Route, ...]:
+    rows = []
+    for profile, shares in _mapping("routing", data).items():
+        shares = dict(_mapping(f"routing.{profile}", shares))
+        shares.pop("profile", None)
+        rows.append(Route(**_kwargs(Route, f"routing.{profile}.",
+                                    {"profile": str(profile), **shares})))
+    if not rows:
+        raise ScenarioError("routing: at least one row (a profile or 'default') is needed.")
+    return tuple(rows)
+
+
+def _build_scenario(data: Mapping[str, Any]) -> Scenario:
+    nested: dict[str, Any] = {
+        name: (lambda c: (lambda p, v: _section(c, p + ".", v)))(cls)
+        for name, cls in _SECTIONS.items()
+    }
+    nested["arrivals"] = _arrivals
+    nested["routing"] = _routing
+    nested["sources"] = lambda p, v: tuple((str(k), str(s)) for k, s in _mapping(p, v).items())
+    for text_field in ("name", "description", "rationale"):
+        nested[text_field] = (lambda n: lambda p, v: _text(n, v))(text_field)
+    kwargs = _kwargs(Scenario, "", data, nested)
+    return Scenario(**kwargs)
+
+
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ScenarioError(f"{name}: {value!r} is not text; put it in quotes.")
+    return value
+
+
+def _merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Sections merge field by field; routing, the citation map and plain values replace."""
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict) \
+                and key not in ("routing", "sources"):
+            out[key] = {**out[key], **value}  # a section: its fields replace the base's
+        else:
+            out[key] = value
+    return out
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        if not isinstance(node, dict) or part not in node:
+            raise ScenarioError(f"{path}: no such field ('{'.'.join(parts[:i + 1])}' is unknown).")
+        node = node[part]
+    if not isinstance(node, dict) or (parts[-1] not in node and parts[0] not in
+                                      ("routing", "sources", "arrivals")):
+        raise ScenarioError(f"{path}: no such field.")
+    node[parts[-1]] = value
+
+
+# --- files --------------------------------------------------------------------------
+
+def scenario_from_text(text: str, origin: str = "<text>") -> Scenario:
+    """Parse YAML text into a validated Scenario; errors name the origin and the field."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ScenarioError(f"{origin}: not valid YAML{where}: "
+                            f"{getattr(exc, 'problem', exc)}.") from None
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"{origin}: a scenario file must be a YAML mapping with at least "
+                            "name, arrivals, assessment, routing and ips.")
+    try:
+        if "base" in data:  # a named variant: the base preset with these fields replaced
+            data = dict(data)
+            base = data.pop("base")
+            if not isinstance(base, str) or base not in list_presets():
+                raise ScenarioError(f"base: {base!r} is not a preset; choose one of "
+                                    f"{', '.join(list_presets())}.")
+            data = _merge(preset(base).to_dict(), data)
+        return _build_scenario(data)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{origin}: {exc}") from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a YAML scenario file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file.") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a UTF-8 text file; save the scenario as YAML "
+                            "text.") from None
+    return scenario_from_text(text, origin=str(path))
+
+
+def save_scenario(scenario: Scenario, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the scenario as YAML; refuses to overwrite an existing file unless asked."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; choose another name or pass overwrite=True.")
+    path.write_text(yaml.safe_dump(scenario.to_dict(), sort_keys=False, allow_unicode=True),
+                    encoding="utf-8")
+    return path
+
+
+# --- presets ------------------------------------------------------------------------
+
+def _preset_dir() -> Path:
+    return Path(__file__).with_name("presets")
+
+
+def list_presets() -> list[str]:
+    """Names of the shipped scenarios (``sim/presets/*.yaml``)."""
+    return sorted(p.stem for p in _preset_dir().glob("*.yaml"))
+
+
+def preset(name: str) -> Scenario:
+    """A shipped scenario by name, e.g. ``preset("varsinais-suomi")``."""
+    path = _preset_dir() / f"{name}.yaml"
+    if not path.is_file():
+        raise ScenarioError(f"preset {name!r}: unknown; choose one of {', '.join(list_presets())}"
+                            " or give the path of a scenario file.")
+    return load_scenario(path)
+
+
+def resolve(name_or_path: str | Path) -> Scenario:
+    """A preset name or a scenario file path (what the CLI and the app accept)."""
+    text = str(name_or_path)
+    if text in list_presets():
+        return preset(text)
+    if text.endswith((".yaml", ".yml")) or Path(text).exists():
+        return load_scenario(text)
+    raise ScenarioError(f"{text!r} is neither a preset ({', '.join(list_presets())}) nor a "
+                        "scenario file.")
