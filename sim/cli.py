@@ -101,9 +101,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"{s.name}: {reps.n} replications, seed {args.seed}, horizon {s.horizon_days:g} days "
           f"({wall:.1f} s)")
     print(report.format_table(reps.summary(), None if args.all else KEY_KPIS))
+    for line in bottlenecks(reps):
+        print(f"note: {line}")
     print(f"\nWrote summary.csv, replications.csv, summary.xlsx, run.json, report.md and "
           f"PNG plots to {out}/")
     return 0
+
+
+def bottlenecks(reps: experiment.Replications) -> list[str]:
+    """Plain-language pointers for a planner reading the table (no judgement beyond the CI)."""
+    notes = []
+    util = reps.ci("coach_caseload_utilisation").mean
+    p90 = reps.ci("ips_wait_days.p90")
+    if util > 0.95 and p90.low > 30:
+        notes.append(f"coaches' caseloads are full {util:.0%} of the time and the 90th-percentile "
+                     f"wait for coaching is {p90.mean:.0f} days; try `worksim sweep "
+                     f"{reps.scenario.name} --vary ips.coaches=... --target "
+                     "\"ips_wait_days.p90<=30\"` to find the fewest coaches that meet a month.")
+    coord = reps.ci("coordinator_utilisation").mean
+    if coord > 0.9:
+        notes.append(f"coordinators are busy {coord:.0%} of the time; assessment waits grow fast "
+                     "near full use.")
+    return notes
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

@@ -125,3 +125,12 @@ def test_console_script_is_installed():
                         "print([e.value for e in m.entry_points(group='console_scripts') "
                         "if e.name == 'worksim'])"], capture_output=True, text=True)
     assert "sim.cli:main" in p.stdout
+
+
+def test_run_points_planners_to_the_bottleneck():
+    from sim.cli import bottlenecks
+    short = sim.preset("varsinais-suomi").with_changes({"horizon_days": 730, "ips.coaches": 5})
+    notes = bottlenecks(sim.replicate(short, 2, seed=1))
+    assert any("worksim sweep varsinais-suomi --vary ips.coaches" in n for n in notes)
+    ample = short.with_changes({"ips.coaches": 40})
+    assert not any("coaches" in n for n in bottlenecks(sim.replicate(ample, 2, seed=1)))
