@@ -41,6 +41,10 @@ simulate: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=course
 
+book: $(STAMP)
+	$(BIN)/python course/build_site.py --out build/site
+	@echo "open build/site/index.html"
+
 golden: $(STAMP)
 	$(BIN)/python tests/make_golden.py
 

@@ -1,0 +1,51 @@
+"""Interactive views for the course notebooks; the only part of ``sim`` that imports ipywidgets.
+
+Every widget is a thin view over pure functions elsewhere in ``sim`` (the
+service-system rules in :mod:`sim.services`, quiz checking in :mod:`sim.quiz`).
+Each returns an ``ipywidgets.VBox`` subclass whose controls and outputs are
+attributes, so tests can drive it headless by setting ``.value``. Labels come
+in English and Finnish from ``sim/data/strings.yaml``; pass ``lang="fi"``.
+
+Modules:
+
+* :mod:`sim.widgets.quiz` – ``quiz("m01", lang="fi")``, the self-check quiz;
+* :mod:`sim.widgets.explorers` – explorers for course modules 0–4, and :class:`View`,
+  the base class that adds a static HTML snapshot to a widget's display bundle so
+  the offline course site (``course/build_site.py``) can show it without a kernel.
+"""
+
+from sim.widgets.explorers import (
+    AssessmentExplorer,
+    LearningPath,
+    PathwayComparisonView,
+    RoleMatcher,
+    ServiceNavigator,
+    View,
+    assessment_explorer,
+    learning_path,
+    pathway_comparison,
+    pathway_figure,
+    role_matcher,
+    service_navigator,
+)
+from sim.widgets.quiz import QuestionView, QuizView, quiz
+
+__all__ = [
+    # quiz
+    "quiz", "QuizView", "QuestionView",
+    # explorers for modules 0–4
+    "learning_path", "LearningPath",
+    "service_navigator", "ServiceNavigator",
+    "assessment_explorer", "AssessmentExplorer",
+    "role_matcher", "RoleMatcher",
+    "pathway_comparison", "PathwayComparisonView", "pathway_figure",
+    "View",
+]
+
+# --- Re-exports from the other widget modules: added by their authors -------
+# sim/widgets/pathways.py: pathway_explorer(lang="en"), capacity_dashboard(lang="en")
+# sim/widgets/app.py
+# Add plain imports here and extend __all__, e.g.
+#   from sim.widgets.pathways import capacity_dashboard, pathway_explorer
+#   __all__ += ["pathway_explorer", "capacity_dashboard"]
+# --- end of the block for other widget modules --------------------------------

@@ -1,0 +1,407 @@
+"""Interactive explorers for course modules 0–4 (thin views over :mod:`sim.services`).
+
+Each explorer is an ``ipywidgets.VBox`` subclass whose controls and outputs are
+plain attributes, so a test can set ``.value`` and read what a learner would
+see (``.result.value`` is the rendered HTML, ``.figure`` the matplotlib figure).
+All labels come from ``sim/data/strings.yaml`` through :func:`sim.text.t`.
+
+Every view also carries a static HTML snapshot of its current state in its
+display bundle; the offline course site shows that instead of a live widget.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Iterable
+from typing import Any
+
+import ipywidgets as widgets
+
+from sim import services
+from sim.text import check_language, t
+
+__all__ = [
+    "View",
+    "LearningPath", "learning_path",
+    "ServiceNavigator", "service_navigator",
+    "AssessmentExplorer", "assessment_explorer",
+    "RoleMatcher", "role_matcher",
+    "PathwayComparisonView", "pathway_comparison", "pathway_figure",
+    "sources_html",
+]
+
+_WIDE = widgets.Layout(width="auto")
+_LABEL = {"description_width": "initial"}
+
+
+def esc(text: Any) -> str:
+    return html.escape(str(text), quote=False)
+
+
+def sources_html(codes: Iterable[str]) -> str:
+    """``[S0, C53]`` in a muted style, or an empty string."""
+    codes = list(codes)
+    return f' <span class="tyokyky-src" style="color:#666">[{", ".join(codes)}]</span>' if codes else ""
+
+
+class View(widgets.VBox):
+    """Base for course widgets: a VBox that knows its language and can show a static snapshot.
+
+    ``_repr_mimebundle_`` adds ``text/html`` (see :meth:`snapshot_html`) next to
+    the live widget view. JupyterLab shows the live widget; static renderers
+    such as the course site, which cannot run a kernel, show the snapshot.
+    """
+
+    def __init__(self, lang: str = "en", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lang = check_language(lang)
+
+    def _t(self, key: str, **fields: Any) -> str:
+        return t(key, self.lang, **fields)
+
+    def snapshot_body(self) -> str:  # pragma: no cover - overridden
+        return ""
+
+    def snapshot_html(self) -> str:
+        """Static HTML of what the widget shows now, with a note that it is a preview."""
+        note = esc(self._t("widget.static_note"))
+        return (f'<div class="tyokyky-snapshot" style="border:1px solid #ccc;padding:0.6em">'
+                f'{self.snapshot_body()}<p style="color:#666"><em>{note}</em></p></div>')
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = self.snapshot_html()
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} lang={self.lang!r}>"
+
+
+def _decimal(value: float, lang: str) -> str:
+    """One decimal, with a decimal comma in Finnish."""
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if lang == "fi" else text
+
+
+def _dropdown(description: str, options: list[tuple[str, Any]], value: Any) -> widgets.Dropdown:
+    return widgets.Dropdown(options=options, value=value, description=description,
+                            style=_LABEL, layout=widgets.Layout(width="max-content"))
+
+
+# --- module 0: learning path ---------------------------------------------------
+
+
+class LearningPath(View):
+    """Pick your professional role; see a suggested order of the modules."""
+
+    def __init__(self, lang: str = "en", role: str = "coordinator") -> None:
+        super().__init__(lang)
+        self.role = _dropdown(self._t("path0.role"),
+                              [(self._t(f"role.{r}"), r) for r in services.LEARNER_ROLES], role)
+        self.result = widgets.HTML()
+        self.path: tuple[str, ...] = ()
+        self.role.observe(lambda _: self.update(), names="value")
+        self.children = [widgets.HTML(f"<b>{esc(self._t('path0.title'))}</b>"), self.role, self.result]
+        self.update()
+
+    def update(self) -> None:
+        self.path = services.learning_path(self.role.value)
+        items = []
+        for module in self.path:
+            core = f" <em>({esc(self._t('path0.core'))})</em>" if module <= "m04" else ""
+            items.append(f"<li>{esc(self._t(f'module.{module}'))}{core}</li>")
+        self.result.value = f"<ol>{''.join(items)}</ol><p>{esc(self._t('path0.note'))}</p>"
+
+    def snapshot_body(self) -> str:
+        return f"<p><b>{esc(self.role.description)}</b> {esc(self.role.label)}</p>{self.result.value}"
+
+
+def learning_path(lang: str = "en", role: str = "coordinator") -> LearningPath:
+    """Module 0: a suggested learning path for a learner's role."""
+    return LearningPath(lang, role)
+
+
+# --- module 1: service navigator ---------------------------------------------
+
+
+class ServiceNavigator(View):
+    """Describe a fictional client; see who the case manager is and which actors fit."""
+
+    def __init__(self, lang: str = "en", **situation: Any) -> None:
+        super().__init__(lang)
+        s = services.Situation(**situation)
+        self.age_group = _dropdown(self._t("nav.age_group"),
+                                   [(self._t(f"nav.age.{v}"), v) for v in services.AGE_GROUPS], s.age_group)
+        self.benefit = _dropdown(self._t("nav.benefit"),
+                                 [(self._t(f"nav.benefit.{v}"), v) for v in services.BENEFITS], s.benefit)
+        self.barrier = _dropdown(self._t("nav.barrier"),
+                                 [(self._t(f"nav.barrier.{v}"), v) for v in services.BARRIERS], s.barrier)
+        self.work_history = _dropdown(self._t("nav.work_history"),
+                                      [(self._t(f"nav.history.{v}"), v) for v in services.WORK_HISTORIES],
+                                      s.work_history)
+        self.wants_open_market = widgets.Checkbox(value=s.wants_open_market, indent=False, layout=_WIDE,
+                                                  description=self._t("nav.wants_open_market"))
+        self.result = widgets.HTML()
+        self.navigation: services.Navigation | None = None
+        self.controls = (self.age_group, self.benefit, self.barrier, self.work_history,
+                         self.wants_open_market)
+        for control in self.controls:
+            control.observe(lambda _: self.update(), names="value")
+        self.children = [widgets.HTML(f"<b>{esc(self._t('nav.title'))}</b>"), *self.controls, self.result]
+        self.update()
+
+    @property
+    def situation(self) -> services.Situation:
+        return services.Situation(age_group=self.age_group.value, benefit=self.benefit.value,
+                                  barrier=self.barrier.value, work_history=self.work_history.value,
+                                  wants_open_market=bool(self.wants_open_market.value))
+
+    def update(self) -> None:
+        nav = self.navigation = services.navigate(self.situation)
+        lang = self.lang
+        manager = services.actor(nav.case_manager)
+        rows = []
+        for actor_id in nav.actor_ids:
+            reasons = " ".join(esc(r.why[lang]) + sources_html(r.sources) for r in nav.reasons(actor_id))
+            rows.append(f"<li><b>{esc(services.actor(actor_id).name[lang])}</b>: {reasons}</li>")
+        self.result.value = (
+            f"<h4>{esc(self._t('nav.case_manager'))}: {esc(manager.name[lang])}</h4>"
+            f"<p>{esc(nav.case_manager_why[lang])}</p>"
+            f"<p><b>{esc(self._t('nav.entry'))}:</b> {esc(services.actor(nav.entry).name[lang])}</p>"
+            f"<h4>{esc(self._t('nav.involve'))}</h4><ul>{''.join(rows)}</ul>"
+            f"<p><em>{esc(self._t('nav.fictional'))}</em></p>"
+        )
+
+    def snapshot_body(self) -> str:
+        items = [f"<li>{esc(c.description.rstrip(':'))}: {esc(c.label)}</li>" for c in self.controls[:-1]]
+        tick = "☑" if self.wants_open_market.value else "☐"
+        items.append(f"<li>{tick} {esc(self.wants_open_market.description)}</li>")
+        return f"<ul>{''.join(items)}</ul>{self.result.value}"
+
+
+def service_navigator(lang: str = "en", **situation: Any) -> ServiceNavigator:
+    """Module 1: who fits a fictional client's situation (keywords preset the controls)."""
+    return ServiceNavigator(lang, **situation)
+
+
+# --- module 2: initial assessment ---------------------------------------------
+
+
+class AssessmentExplorer(View):
+    """Tick what an initial assessment covered; see what is missing and who could help."""
+
+    def __init__(self, lang: str = "en", covered: Iterable[str] = ("health",)) -> None:
+        super().__init__(lang)
+        covered = set(covered)
+        self.areas = {
+            a.id: widgets.Checkbox(value=a.id in covered, description=a.name[self.lang],
+                                   indent=False, layout=_WIDE)
+            for a in services.ASSESSMENT_AREAS
+        }
+        self.result = widgets.HTML()
+        self.coverage: services.Coverage | None = None
+        for box in self.areas.values():
+            box.observe(lambda _: self.update(), names="value")
+        self.children = [widgets.HTML(f"<b>{esc(self._t('assess.title'))}</b>"),
+                         *self.areas.values(), self.result]
+        self.update()
+
+    def update(self) -> None:
+        lang = self.lang
+        cov = self.coverage = services.assess_coverage(a for a, box in self.areas.items() if box.value)
+        by_id = {a.id: a for a in services.ASSESSMENT_AREAS}
+        parts = [f"<p><b>{esc(self._t('assess.covered', n=len(cov.covered), total=len(by_id)))}</b></p>"]
+        if cov.health_check_only:
+            parts.append(f'<p style="color:#a40">{esc(self._t("assess.health_check_only"))}'
+                         f"{sources_html(['S2'])}</p>")
+        if cov.complete:
+            parts.append(f'<p style="color:#060">{esc(self._t("assess.complete"))}{sources_html(["S0"])}</p>')
+        else:
+            rows = []
+            for area_id in cov.missing:
+                area = by_id[area_id]
+                who = ", ".join(services.actor(a).name[lang] for a in area.who)
+                rows.append(f"<li><b>{esc(area.name[lang])}</b>: {esc(area.why[lang])}"
+                            f"{sources_html(area.sources)}<br>{esc(self._t('assess.who'))}: {esc(who)}</li>")
+            parts.append(f"<p>{esc(self._t('assess.missing'))}</p><ul>{''.join(rows)}</ul>")
+        self.result.value = "".join(parts)
+
+    def snapshot_body(self) -> str:
+        ticks = "".join(f"<li>{'☑' if box.value else '☐'} {esc(box.description)}</li>"
+                        for box in self.areas.values())
+        return f'<ul style="list-style:none">{ticks}</ul>{self.result.value}'
+
+
+def assessment_explorer(lang: str = "en", covered: Iterable[str] = ("health",)) -> AssessmentExplorer:
+    """Module 2: what an initial assessment covers beyond the unemployed person's health check."""
+    return AssessmentExplorer(lang, covered)
+
+
+# --- module 3: who does what ----------------------------------------------------
+
+
+class RoleMatcher(View):
+    """Match each task to the actor who does it; check for explained feedback."""
+
+    def __init__(self, lang: str = "en") -> None:
+        super().__init__(lang)
+        choices = [(self._t("roles.choose"), "")] + [
+            (services.actor(a).name[self.lang], a) for a in services.ROLE_CHOICES]
+        self.selectors = {task.id: widgets.Dropdown(options=choices, value="", layout=_WIDE)
+                          for task in services.ROLE_TASKS}
+        self.check_button = widgets.Button(description=self._t("roles.check"), button_style="primary",
+                                           icon="check")
+        self.feedback = widgets.HTML()
+        self.score = widgets.HTML()
+        self.results: tuple[services.RoleResult, ...] = ()
+        self.check_button.on_click(lambda _: self.check())
+        rows = []
+        for number, task in enumerate(services.ROLE_TASKS, 1):
+            rows.append(widgets.HTML(f"<b>{number}.</b> {esc(task.task[self.lang])}"))
+            rows.append(self.selectors[task.id])
+        self.children = [widgets.HTML(f"<b>{esc(self._t('roles.title'))}</b>"), *rows,
+                         self.check_button, self.score, self.feedback]
+
+    def check(self) -> tuple[services.RoleResult, ...]:
+        lang = self.lang
+        answers = {task_id: (box.value or None) for task_id, box in self.selectors.items()}
+        self.results = services.check_roles(answers)
+        tasks = {task.id: task for task in services.ROLE_TASKS}
+        rows = []
+        for number, r in enumerate(self.results, 1):
+            task = tasks[r.task_id]
+            expected = services.actor(r.expected).name[lang]
+            if r.chosen is None:
+                mark, verdict = "•", self._t("roles.unanswered", expected=expected)
+            elif r.correct:
+                mark, verdict = "✔", self._t("roles.right", expected=expected)
+            else:
+                mark, verdict = "✘", self._t("roles.wrong", chosen=services.actor(r.chosen).name[lang],
+                                               expected=expected)
+            rows.append(f"<li>{mark} <b>{number}.</b> {esc(verdict)} {esc(task.explanation[lang])}"
+                        f"{sources_html(task.sources)}</li>")
+        right = sum(r.correct for r in self.results)
+        self.score.value = f"<b>{esc(self._t('roles.score', correct=right, total=len(self.results)))}</b>"
+        self.feedback.value = f'<ul style="list-style:none;padding-left:0">{"".join(rows)}</ul>'
+        return self.results
+
+    def snapshot_body(self) -> str:
+        tasks = "".join(f"<li>{esc(task.task[self.lang])}</li>" for task in services.ROLE_TASKS)
+        roles = ", ".join(services.actor(a).name[self.lang] for a in services.ROLE_CHOICES)
+        return (f"<p><b>{esc(self._t('roles.title'))}</b></p><ol>{tasks}</ol>"
+                f"<p>{esc(self._t('roles.options'))}: {esc(roles)}</p>")
+
+
+def role_matcher(lang: str = "en") -> RoleMatcher:
+    """Module 3: who does what in a client's pathway."""
+    return RoleMatcher(lang)
+
+
+# --- module 4: place-then-train vs train-then-place -------------------------
+
+_PHASE_COLOURS = {
+    "path.phase.preparation": "#9e9e9e", "path.phase.agreement": "#4c72b0",
+    "path.phase.search": "#dd8452", "path.phase.search_with_coach": "#dd8452",
+    "path.phase.work": "#55a868", "path.phase.work_with_support": "#55a868",
+}
+
+
+def pathway_figure(comparison: services.PathwayComparison, lang: str = "en"):
+    """A matplotlib Figure: the two timelines (left) and the chosen study's outcome (right)."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
+
+    check_language(lang)
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    ax, bx = fig.subplots(1, 2, width_ratios=[2.7, 1.3])
+    rows = ((1, comparison.stepwise, comparison.stepwise_first_contact_month),
+            (0, comparison.ips, comparison.ips_first_contact_month))
+    for y, phases, contact in rows:
+        for phase in phases:
+            ax.broken_barh([(phase.start_month, phase.end_month - phase.start_month)], (y - 0.3, 0.6),
+                           facecolors=_PHASE_COLOURS[phase.key], edgecolor="white",
+                           hatch="//" if phase.assumed else None)
+        ax.plot([contact], [y + 0.38], marker="v", color="black")
+    ax.set_yticks([1, 0], [t("path.stepwise", lang), t("path.ips", lang)])
+    ax.set_xlim(0, comparison.horizon_months)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(t("path.months_axis", lang))
+    ax.set_title(t("path.timeline_title", lang), fontsize=10)
+    legend = [Patch(facecolor=_PHASE_COLOURS[k], label=t(k, lang)) for k in
+              ("path.phase.preparation", "path.phase.agreement", "path.phase.search", "path.phase.work")]
+    legend.append(Patch(facecolor="white", edgecolor="black", hatch="//", label=t("path.assumption", lang)))
+    ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, fontsize=8,
+              frameon=False)
+    ev = comparison.evidence
+    shares = [100 * ev.ips_share, 100 * ev.comparison_share]
+    bars = bx.bar([t("path.ips_short", lang), t("path.comparison_short", lang)], shares,
+                  color=["#55a868", "#9e9e9e"])
+    bx.bar_label(bars, labels=[f"{s:.0f} %" for s in shares])
+    bx.set_ylim(0, 100)
+    bx.set_ylabel(t("path.share_axis", lang))
+    bx.set_title(f"{ev.label[lang]}\n[{', '.join(ev.sources)}]", fontsize=9)
+    return fig
+
+
+class PathwayComparisonView(View):
+    """Sliders for the stepwise preparation time and job-search time; a timeline figure."""
+
+    def __init__(self, lang: str = "en", prep_months: int = 12, search_months: int = 4,
+                 evidence: str = "bond2008") -> None:
+        super().__init__(lang)
+        lo, hi = services.PREP_MONTHS_RANGE
+        self.prep_months = widgets.IntSlider(value=prep_months, min=lo, max=hi, continuous_update=False,
+                                             description=self._t("path.prep_months"), style=_LABEL,
+                                             layout=widgets.Layout(width="44em"))
+        lo, hi = services.SEARCH_MONTHS_RANGE
+        self.search_months = widgets.IntSlider(value=search_months, min=lo, max=hi,
+                                               continuous_update=False, style=_LABEL,
+                                               description=self._t("path.search_months"),
+                                               layout=widgets.Layout(width="44em"))
+        self.evidence = _dropdown(self._t("path.evidence"),
+                                  [(e.label[self.lang], e.id) for e in services.EVIDENCE.values()], evidence)
+        self.summary = widgets.HTML()
+        self.plot = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.figure = None
+        self.comparison: services.PathwayComparison | None = None
+        for control in (self.prep_months, self.search_months, self.evidence):
+            control.observe(lambda _: self.update(), names="value")
+        self.children = [widgets.HTML(f"<b>{esc(self._t('path.title'))}</b>"), self.prep_months,
+                         self.search_months, self.evidence, self.plot, self.summary]
+        self.update()
+
+    def update(self) -> None:
+        c = self.comparison = services.compare_pathways(self.prep_months.value, self.search_months.value,
+                                                        self.evidence.value)
+        self.figure = pathway_figure(c, self.lang)
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=96)
+        self.plot.value = buffer.getvalue()
+        ev = c.evidence
+        contact = self._t("path.summary_contact", prep=c.prep_months,
+                          days=services.FIRST_EMPLOYER_CONTACT_DAYS)
+        evidence = self._t("path.summary_evidence", study=ev.label[self.lang], detail=ev.detail[self.lang],
+                           ips=round(100 * ev.ips_share), comparison=round(100 * ev.comparison_share))
+        self.summary.value = (
+            f"<ul><li>{esc(contact)}{sources_html(['C13', 'C63'])}</li>"
+            f"<li>{esc(self._t('path.summary_sooner', months=_decimal(c.months_earlier, self.lang)))}</li>"
+            f"<li>{esc(evidence)}{sources_html(ev.sources)}</li>"
+            f"<li>{esc(self._t('path.summary_weeks'))}{sources_html(['C25'])}</li></ul>"
+            f"<p><em>{esc(self._t('path.assumption_note'))}</em></p>"
+        )
+
+    def snapshot_body(self) -> str:
+        png = base64.b64encode(bytes(self.plot.value)).decode("ascii")
+        settings = (f"<p>{esc(self.prep_months.description)}: {self.prep_months.value}; "
+                    f"{esc(self.search_months.description)}: {self.search_months.value}</p>")
+        image = f'<img alt="" style="max-width:100%" src="data:image/png;base64,{png}">'
+        return f"{settings}{image}{self.summary.value}"
+
+
+def pathway_comparison(lang: str = "en", prep_months: int = 12, search_months: int = 4,
+                       evidence: str = "bond2008") -> PathwayComparisonView:
+    """Module 4: train-then-place vs place-then-train on one timeline, with evidence."""
+    return PathwayComparisonView(lang, prep_months, search_months, evidence)
