@@ -41,6 +41,11 @@ simulate: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=course
 
+app: $(STAMP)
+	@echo "planners' app: http://127.0.0.1:8866/ (add ?lang=fi for Finnish)"
+	$(BIN)/voila course/app/planner.ipynb --no-browser --port 8866 --Voila.ip=127.0.0.1 \
+	  --Voila.config_file_paths=course/app
+
 book: $(STAMP)
 	$(BIN)/python course/build_site.py --out build/site
 	@echo "open build/site/index.html"

@@ -31,7 +31,7 @@ _LABELS = {
            "employed": "employed", "education": "education", "pension": "pension",
            "dropout": "drop-out", "other": "other", "in_service": "still in service",
            "ips": "IPS", "stepwise": "stepwise", "vocational": "vocational rehab.",
-           "within365": "Employed within 365 days of starting (95 % CI)",
+           "within365": "In work within a year of starting (95 % CI)",
            "welch": "Welch moving average", "raw": "mean of replications",
            "cut": "MSER-5 cut-off"},
     "fi": {"assessment_wait_days": "Odotus arvioon", "team_wait_days": "Odotus tiimin päätökseen",
@@ -47,7 +47,7 @@ _LABELS = {
            "employed": "työllistyi", "education": "koulutus", "pension": "eläke",
            "dropout": "keskeytti", "other": "muu", "in_service": "yhä palvelussa",
            "ips": "IPS", "stepwise": "porrasmalli", "vocational": "ammatillinen kuntoutus",
-           "within365": "Työllistyneet 365 päivän kuluessa aloituksesta (95 %:n lv.)",
+           "within365": "Työssä vuoden kuluessa aloituksesta (95 %:n lv.)",
            "welch": "Welchin liukuva keskiarvo", "raw": "toistojen keskiarvo",
            "cut": "MSER-5-katkaisu"},
 }
@@ -60,7 +60,9 @@ def _lab(lang: str) -> dict[str, str]:
 
 
 def _err(ci) -> list[float]:
-    return [max(ci.mean - ci.low, 0.0) if np.isfinite(ci.low) else 0.0,
+    """Error-bar lengths; waits and shares cannot be negative, so the bar stops at 0."""
+    low = max(ci.low, 0.0) if np.isfinite(ci.low) else ci.mean
+    return [max(ci.mean - low, 0.0) if np.isfinite(ci.mean) else 0.0,
             max(ci.high - ci.mean, 0.0) if np.isfinite(ci.high) else 0.0]
 
 
@@ -117,9 +119,10 @@ def outcomes_figure(reps: Replications, lang: str = "en") -> Figure:
     ax1.set_title(L["outcomes"])
     paths = ("ips", "stepwise", "vocational")
     cis = [reps.ci(f"{p}_employed_within_365d_share") for p in paths]
-    ax2.bar([L[p] for p in paths], [c.mean if np.isfinite(c.mean) else 0 for c in cis],
-            yerr=np.array([_err(c) for c in cis]).T, capsize=5, color=["C2", "C1", "C0"])
-    ax2.set_ylim(0, 1)
+    ax2.barh([L[p] for p in paths], [c.mean if np.isfinite(c.mean) else 0 for c in cis],
+             xerr=np.array([_err(c) for c in cis]).T, capsize=5, color=["C2", "C1", "C0"])
+    ax2.set_xlim(0, 1)
+    ax2.set_xlabel(L["share"])
     ax2.set_title(L["within365"], fontsize=10)
     return fig
 
@@ -150,6 +153,7 @@ def capacity_figure(result: SweepResult, kpi: str | None = None, lang: str = "en
         ax.set_xlim(left, max(xs) + 1)
     ax.set_xlabel(param)
     ax.set_ylabel(kpi)
+    ax.set_ylim(bottom=0)
     ax.legend()
     return fig
 

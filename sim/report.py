@@ -22,7 +22,8 @@ from .experiment import Replications, SummaryRow, SweepResult
 from .results import KPIS, kpi_unit
 from .scenario import Scenario
 
-__all__ = ["prepare_out_dir", "write_run", "write_sweep", "environment", "parameter_table",
+__all__ = ["prepare_out_dir", "write_run", "write_sweep", "write_csv", "write_xlsx", "json_default",
+           "environment", "parameter_table", "run_record",
            "summary_table", "format_table", "stress_report"]
 
 _PACKAGES = ("tyokyky-course", "simpy", "numpy", "scipy", "matplotlib", "pyyaml", "openpyxl")
@@ -117,7 +118,8 @@ def format_table(rows: Sequence[SummaryRow], metrics: Iterable[str] | None = Non
     return "\n".join(lines)
 
 
-def _write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+def write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Rows of dicts (same keys) as a CSV file with a header."""
     if not rows:
         path.write_text("")
         return
@@ -127,7 +129,8 @@ def _write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
         writer.writerows(rows)
 
 
-def _write_xlsx(path: Path, sheets: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+def write_xlsx(path, sheets: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+    """One worksheet per named table; ``path`` may be a file name or a binary file object."""
     from openpyxl import Workbook
     wb = Workbook()
     wb.remove(wb.active)
@@ -155,13 +158,13 @@ def write_run(reps: Replications, out: Path, *, command: str = "", wall_seconds:
     per_rep = [{"replication": i, **r.kpis} for i, r in enumerate(reps.runs)]
     params = parameter_table(reps.scenario)
     paths["summary.csv"] = out / "summary.csv"
-    _write_csv(paths["summary.csv"], summary)
+    write_csv(paths["summary.csv"], summary)
     paths["replications.csv"] = out / "replications.csv"
-    _write_csv(paths["replications.csv"], per_rep)
+    write_csv(paths["replications.csv"], per_rep)
     paths["parameters.csv"] = out / "parameters.csv"
-    _write_csv(paths["parameters.csv"], params)
+    write_csv(paths["parameters.csv"], params)
     paths["summary.xlsx"] = out / "summary.xlsx"
-    _write_xlsx(paths["summary.xlsx"], {"summary": summary, "replications": per_rep,
+    write_xlsx(paths["summary.xlsx"], {"summary": summary, "replications": per_rep,
                                         "parameters": params})
     paths["scenario.yaml"] = out / "scenario.yaml"
     paths["scenario.yaml"].write_text(
@@ -174,14 +177,15 @@ def write_run(reps: Replications, out: Path, *, command: str = "", wall_seconds:
         _save(fig, paths[name])
     record = run_record(reps, command=command, wall_seconds=wall_seconds)
     paths["run.json"] = out / "run.json"
-    paths["run.json"].write_text(json.dumps(record, indent=2, default=_json_default),
+    paths["run.json"].write_text(json.dumps(record, indent=2, default=json_default),
                                  encoding="utf-8")
     paths["report.md"] = out / "report.md"
     paths["report.md"].write_text(stress_report(reps, record), encoding="utf-8")
     return paths
 
 
-def _json_default(obj: Any) -> Any:
+def json_default(obj: Any) -> Any:
+    """``json.dumps(default=...)`` for numpy values in run records."""
     if hasattr(obj, "tolist"):
         return obj.tolist()
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
@@ -259,8 +263,8 @@ def write_sweep(result: SweepResult, out: Path, kpis: Sequence[str], lang: str =
     out = Path(out)
     rows = result.table(kpis)
     paths = {"sweep.csv": out / "sweep.csv", "sweep.xlsx": out / "sweep.xlsx"}
-    _write_csv(paths["sweep.csv"], rows)
-    _write_xlsx(paths["sweep.xlsx"], {"sweep": rows})
+    write_csv(paths["sweep.csv"], rows)
+    write_xlsx(paths["sweep.xlsx"], {"sweep": rows})
     if len(result.parameters) == 1:
         paths["capacity.png"] = out / "capacity.png"
         _save(plots.capacity_figure(result, lang=lang), paths["capacity.png"])

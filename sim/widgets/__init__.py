@@ -42,10 +42,14 @@ __all__ = [
     "View",
 ]
 
-# --- Re-exports from the other widget modules: added by their authors -------
-# sim/widgets/pathways.py: pathway_explorer(lang="en"), capacity_dashboard(lang="en")
-# sim/widgets/app.py
-# Add plain imports here and extend __all__, e.g.
-#   from sim.widgets.pathways import capacity_dashboard, pathway_explorer
-#   __all__ += ["pathway_explorer", "capacity_dashboard"]
-# --- end of the block for other widget modules --------------------------------
+# --- the planners' views (sim/widgets/pathways.py, sim/widgets/app.py) ---------
+from sim.widgets.app import PlannerApp, planner_app  # noqa: E402
+from sim.widgets.pathways import (  # noqa: E402
+    CapacityDashboard,
+    PathwayExplorer,
+    capacity_dashboard,
+    pathway_explorer,
+)
+
+__all__ += ["pathway_explorer", "PathwayExplorer", "capacity_dashboard", "CapacityDashboard",
+            "planner_app", "PlannerApp"]

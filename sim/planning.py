@@ -1,0 +1,527 @@
+"""The planners' logic behind the capacity widgets and the planners' app (no ipywidgets here).
+
+Everything a view needs, as pure functions tested without widgets: the key parameters of a
+scenario and the validated scenario built from edited values, the uploaded-file loader,
+KPI, comparison and staffing tables in English or Finnish, HTML for those tables and the
+download files (CSV, xlsx, run record JSON) as bytes and ``data:`` links.
+The views in :mod:`sim.widgets.pathways` and :mod:`sim.widgets.app` only wire these up.
+
+Labels live in ``sim/data/strings/planner.yaml`` (English and Finnish side by side) and are
+read through :mod:`sim.text`; :func:`text` looks up ``planner.<key>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from . import text as _text
+from .cli import KEY_KPIS
+from .experiment import Comparison, Replications, SweepResult
+from .report import json_default, write_xlsx, parameter_table, run_record, summary_table
+from .results import kpi_unit
+from .scenario import PATHWAYS, Scenario, ScenarioError, list_presets, preset, scenario_from_text
+from .text import LANGUAGES
+
+__all__ = [
+    "PREFIX", "LANGUAGES", "has_text", "text", "query_language", "KEY_PARAMETERS", "key_parameters",
+    "ips_share", "scaled_sources", "routing_with_ips_share", "scenario_changes", "snap_to_base",
+    "edited_scenario", "preset_choices", "estimated_seconds", "decode_upload",
+    "scenario_from_upload", "kpi_label", "format_value", "kpi_rows", "comparison_rows",
+    "sweep_values", "sweep_rows", "staffing_answer", "html_table", "kpi_table_html",
+    "comparison_table_html", "sweep_table_html", "csv_bytes", "xlsx_bytes", "run_record_json",
+    "data_uri", "download_link", "run_downloads", "downloads_html", "figure_png", "COMPARE_KPIS",
+    "SWEEP_KPI",
+]
+
+# --- text ------------------------------------------------------------------------------
+
+#: Prefix of this module's keys in ``sim/data/strings/planner.yaml`` (read by :mod:`sim.text`).
+PREFIX = "planner."
+
+
+def has_text(key: str) -> bool:
+    return PREFIX + key in _text.strings()
+
+
+def text(key: str, lang: str = "en", **fields: Any) -> str:
+    """The label ``planner.<key>`` in *lang* (``"en"`` or ``"fi"``), ``{fields}`` filled in."""
+    return _text.t(PREFIX + key, lang, **fields)
+
+
+def query_language(query: str, default: str = "en") -> str:
+    """The ``lang`` of a URL query string such as ``"lang=fi"`` (Voilà's ``QUERY_STRING``)."""
+    from urllib.parse import parse_qs
+    lang = parse_qs(query.lstrip("?")).get("lang", [default])[0]
+    return lang if lang in LANGUAGES else default
+
+
+# --- presets -------------------------------------------------------------------------------
+
+#: Seconds per simulated client (measured: ~0.15 s for a 700-referral county over 3 years).
+_SECONDS_PER_CLIENT = 7e-5
+
+
+def estimated_seconds(scenario: Scenario, runs: int) -> float:
+    """A rough wall-clock estimate for ``runs`` replications on one core."""
+    clients = scenario.arrivals.per_year * scenario.horizon_days / 365 + scenario.initial.total
+    return runs * clients * _SECONDS_PER_CLIENT
+
+
+def preset_choices(max_seconds_per_run: float | None = None) -> list[str]:
+    """Preset names, optionally only those whose replication runs in ``max_seconds_per_run``."""
+    names = list_presets()
+    if max_seconds_per_run is None:
+        return names
+    return [n for n in names if estimated_seconds(preset(n), 1) <= max_seconds_per_run]
+
+
+# --- key parameters and the edited scenario ---------------------------------------------
+
+KEY_PARAMETERS = ("referrals_per_year", "coordinators", "coaches", "caseload_per_coach",
+                  "fidelity_score", "ips_share")
+
+
+def ips_share(scenario: Scenario) -> float:
+    """Share of team decisions that choose IPS, weighted by the client-profile mix."""
+    return sum(p.share * scenario.route_for(p.name).ips for p in scenario.arrivals.profiles)
+
+
+def key_parameters(scenario: Scenario) -> dict[str, float]:
+    """The numbers planners edit first, read from a scenario."""
+    return {"referrals_per_year": scenario.arrivals.per_year,
+            "coordinators": scenario.assessment.coordinators,
+            "coaches": scenario.ips.coaches,
+            "caseload_per_coach": scenario.ips.caseload_per_coach,
+            "fidelity_score": scenario.ips.fidelity_score,
+            "ips_share": ips_share(scenario)}
+
+
+def _fix_sum(values: dict[str, float], keep: str | None = None, digits: int = 6
+             ) -> dict[str, float]:
+    """Round to ``digits`` and put the rounding residual on the largest entry (not ``keep``)."""
+    total = sum(values.values())
+    out = {k: round(v, digits) for k, v in values.items()}
+    candidates = [k for k in out if k != keep] or list(out)
+    largest = max(candidates, key=lambda k: out[k])
+    out[largest] = round(out[largest] + total - sum(out.values()), digits + 6)
+    return out
+
+
+def scaled_sources(scenario: Scenario, total: float) -> dict[str, float]:
+    """Referral sources scaled in proportion so that they add up to ``total`` a year."""
+    if total < 0:
+        raise ScenarioError(f"arrivals.sources: {total!r} referrals a year is out of range; "
+                            "allowed: a number ≥ 0 (referrals/year).")
+    sources = {s.name: s.per_year for s in scenario.arrivals.sources}
+    current = sum(sources.values())
+    if current > 0:
+        scaled = {k: v * total / current for k, v in sources.items()}
+    else:
+        scaled = {k: total / len(sources) for k in sources}
+    return _fix_sum(scaled, digits=3)
+
+
+def routing_with_ips_share(scenario: Scenario, share: float) -> dict[str, dict[str, float]]:
+    """Routing rows moved so that the overall IPS share of team decisions is ``share``.
+
+    Raising the share moves every profile the same fraction of the way towards IPS; lowering
+    it scales every profile's IPS probability by the same factor. The other pathways keep
+    their proportions, so each row still sums to 1.
+    """
+    if not 0 <= share <= 1:
+        raise ScenarioError(f"routing: an IPS share of {share!r} is out of range; allowed: "
+                            "a number ≥ 0 and ≤ 1 (probability).")
+    current = ips_share(scenario)
+    rows: dict[str, dict[str, float]] = {}
+    for route in scenario.routing:
+        old = {p: getattr(route, p) for p in PATHWAYS}
+        if share >= current:
+            step = (share - current) / (1 - current) if current < 1 else 0.0
+            new_ips = old["ips"] + step * (1 - old["ips"])
+        else:
+            new_ips = old["ips"] * share / current
+        rest_old, rest_new = 1 - old["ips"], 1 - new_ips
+        row = {"ips": new_ips}
+        for p in PATHWAYS[1:]:
+            row[p] = old[p] * rest_new / rest_old if rest_old > 1e-12 else 0.0
+        if rest_old <= 1e-12:
+            row["other"] = rest_new
+        rows[route.profile] = _fix_sum(row, keep="ips")
+    return rows
+
+
+def scenario_changes(base: Scenario, params: Mapping[str, float]) -> dict[str, Any]:
+    """``with_changes`` entries for the key parameters in ``params`` that differ from ``base``."""
+    unknown = set(params) - set(KEY_PARAMETERS)
+    if unknown:
+        raise KeyError(f"unknown key parameter(s) {sorted(unknown)}; known: "
+                       f"{', '.join(KEY_PARAMETERS)}")
+    now = key_parameters(base)
+    changed = {k: v for k, v in params.items() if not math.isclose(v, now[k], abs_tol=1e-9)}
+    out: dict[str, Any] = {}
+    if "referrals_per_year" in changed:
+        out["arrivals.sources"] = scaled_sources(base, changed["referrals_per_year"])
+    for key, path in (("coordinators", "assessment.coordinators"), ("coaches", "ips.coaches"),
+                      ("caseload_per_coach", "ips.caseload_per_coach"),
+                      ("fidelity_score", "ips.fidelity_score")):
+        if key in changed:
+            value = changed[key]
+            out[path] = int(value) if float(value).is_integer() else value
+    if "ips_share" in changed:
+        out["routing"] = routing_with_ips_share(base, changed["ips_share"])
+    return out
+
+
+def snap_to_base(base: Scenario, shown: Mapping[str, float],
+                 tolerance: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Key parameters read from controls, with values the controls merely rounded put back.
+
+    A slider shows 28 % for a routing share of 0.285; unless the user moved it, the scenario
+    must keep 0.285. Values within ``tolerance`` (half a control step) of the base's are
+    replaced by the base's exact values.
+    """
+    exact = key_parameters(base)
+    tolerance = tolerance or {}
+    return {k: exact[k] if abs(v - exact[k]) <= tolerance.get(k, 1e-9) else v
+            for k, v in shown.items()}
+
+
+def edited_scenario(base: Scenario, params: Mapping[str, float], name: str | None = None
+                    ) -> Scenario:
+    """The validated scenario ``base`` with the key parameters in ``params``."""
+    changes = scenario_changes(base, params)
+    if name is not None:
+        changes["name"] = name
+    return base.with_changes(changes) if changes else base
+
+
+# --- uploaded scenario files ---------------------------------------------------------------
+
+MAX_UPLOAD_BYTES = 1_000_000
+
+
+def decode_upload(value: Any) -> tuple[str, str]:
+    """(file name, text) of the first file in an ``ipywidgets.FileUpload`` value.
+
+    Accepts the ipywidgets 8 form (a tuple of dicts with ``name`` and ``content``) and the
+    ipywidgets 7 form (a dict keyed by file name). Raises :class:`ScenarioError` with a
+    plain message for an empty, oversized or non-UTF-8 file.
+    """
+    if isinstance(value, Mapping):  # ipywidgets 7: {name: {"metadata": ..., "content": ...}}
+        value = [{"name": k, **v} for k, v in value.items()]
+    files = list(value or ())
+    if not files:
+        raise ScenarioError("no file was uploaded.")
+    item = files[0]
+    name = str(item.get("name") or item.get("metadata", {}).get("name") or "upload")
+    content = item.get("content", b"")
+    data = content.tobytes() if isinstance(content, memoryview) else bytes(content)
+    if not data.strip():
+        raise ScenarioError(f"{name}: the file is empty; upload a scenario YAML file.")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ScenarioError(f"{name}: {len(data):,} bytes is too large for a scenario file "
+                            f"(at most {MAX_UPLOAD_BYTES:,}).")
+    try:
+        return name, data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{name}: not a UTF-8 text file; save the scenario as YAML "
+                            "text.") from None
+
+
+def scenario_from_upload(value: Any) -> Scenario:
+    """The validated scenario in an uploaded file; the loader's message on any problem."""
+    name, body = decode_upload(value)
+    return scenario_from_text(body, origin=name)
+
+
+# --- tables -------------------------------------------------------------------------------
+
+COMPARE_KPIS = ("ips_wait_days.mean", "ips_wait_days.p90", "ips_started_within_30d_share",
+                "assessment_wait_days.mean", "employed_within_365d_share",
+                "coach_caseload_utilisation", "ips_waiting_mean", "exit_employed")
+SWEEP_KPI = "ips_wait_days.p90"
+_NONNEGATIVE_UNITS = ("days", "share", "clients")
+
+
+def kpi_label(metric: str, lang: str = "en") -> str:
+    """A KPI's plain-language name, or its code if it has none."""
+    key = f"kpi.{metric}"
+    return text(key, lang) if has_text(key) else metric
+
+
+def format_value(value: float, unit: str, lang: str = "en") -> str:
+    """A number for the tables: shares as percentages, days with one decimal; ``–`` if NaN."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    if unit == "share":
+        s = f"{100 * value:.1f} %"
+    elif unit == "days":
+        s = f"{value:.1f}"
+    elif abs(value) >= 100:
+        s = f"{value:,.0f}"
+    else:
+        s = f"{value:.1f}"
+    if lang == "fi":  # Finnish: decimal comma, narrow space between thousands
+        s = s.replace(",", "\u202f").replace(".", ",")
+    return s
+
+
+def _clip(value: float, unit: str) -> float:
+    """CI bounds as shown: never below 0 for counts, days and shares, never above 100 %."""
+    if not math.isfinite(value):
+        return value
+    if unit == "share":
+        value = min(value, 1.0)
+    return max(value, 0.0) if unit in _NONNEGATIVE_UNITS else value
+
+
+def kpi_rows(reps: Replications, kpis: Iterable[str] = KEY_KPIS, lang: str = "en"
+             ) -> list[dict[str, Any]]:
+    """One row per KPI: metric, label, unit, mean, ci95_low, ci95_high, replications."""
+    rows = []
+    for k in kpis:
+        ci = reps.ci(k)
+        rows.append({"metric": k, "label": kpi_label(k, lang), "unit": kpi_unit(k),
+                     "mean": ci.mean, "ci95_low": ci.low, "ci95_high": ci.high,
+                     "replications": ci.n})
+    return rows
+
+
+def comparison_rows(cmp: Comparison, kpis: Iterable[str] = COMPARE_KPIS, lang: str = "en",
+                    name: str = "B") -> list[dict[str, Any]]:
+    """A (base) and B side by side with the paired difference B − A and its 95 % CI."""
+    rows = []
+    for r in cmp.rows(kpis):
+        if r["scenario"] != name:
+            continue
+        a, b = cmp.base.ci(r["metric"]), cmp.alternatives[name].ci(r["metric"])
+        clear = bool(math.isfinite(r["ci95_low"]) and (r["ci95_low"] > 0 or r["ci95_high"] < 0))
+        rows.append({"metric": r["metric"], "label": kpi_label(r["metric"], lang),
+                     "unit": r["unit"], "a_mean": a.mean, "a_ci95_low": a.low,
+                     "a_ci95_high": a.high, "b_mean": b.mean, "b_ci95_low": b.low,
+                     "b_ci95_high": b.high, "difference": r["difference"],
+                     "diff_ci95_low": r["ci95_low"], "diff_ci95_high": r["ci95_high"],
+                     "clear_difference": clear, "replications": r["replications"]})
+    return rows
+
+
+def sweep_values(low: float, high: float, max_points: int = 25) -> list[int]:
+    """Whole numbers from ``low`` to ``high`` (inclusive), thinned to at most ``max_points``."""
+    low, high = int(math.floor(low)), int(math.ceil(high))
+    if high < low:
+        low, high = high, low
+    step = max(1, math.ceil((high - low + 1) / max_points))
+    values = list(range(low, high + 1, step))
+    if values[-1] != high:
+        values.append(high)
+    return values
+
+
+def sweep_rows(result: SweepResult, lang: str = "en") -> list[dict[str, Any]]:
+    """Per number of coaches: the target KPI with its CI and whether the CI meets the target."""
+    param = result.parameters[0]
+    kpi = result.target.kpi if result.target else SWEEP_KPI
+    rows = []
+    for point, reps in zip(result.points, result.results, strict=True):
+        ci = reps.ci(kpi)
+        row = {param: point[param], "metric": kpi, "label": kpi_label(kpi, lang),
+               "unit": kpi_unit(kpi), "mean": ci.mean, "ci95_low": ci.low, "ci95_high": ci.high,
+               "replications": ci.n}
+        if result.target is not None:
+            row["meets_target"] = result.target.met_by(ci)
+        rows.append(row)
+    return rows
+
+
+def staffing_answer(result: SweepResult, lang: str = "en") -> dict[str, Any]:
+    """The fewest staff meeting the target, as a value and as a sentence (plus the load floor)."""
+    if result.target is None:
+        raise ValueError("this sweep has no target; run min_staffing with a target.")
+    param = result.parameters[0]
+    best = result.best()
+    target = f"{result.target.value:g}"
+    if best is None:
+        values = sorted(p[param] for p in result.points)
+        tried = (", ".join(f"{v:g}" for v in values) if len(values) <= 5
+                 else f"{values[0]:g}–{values[-1]:g}")
+        sentence = text("answer.none", lang, values=tried, target=target)
+        value = None
+    else:
+        value = best[param]
+        sentence = text("answer.best", lang, target=target, best=f"{value:g}")
+    floor = result.offered_load.get(param)
+    note = text("answer.floor", lang, floor=format_value(floor, "", lang)) if floor else ""
+    return {"parameter": param, "best": value, "text": sentence, "floor": floor, "note": note}
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]],
+               css_class: str, row_key: str | None = "metric") -> str:
+    """A plain HTML table; each ``<tr>`` carries ``data-key`` (the ``row_key`` value)."""
+    head = "".join(f"<th>{_esc(title)}</th>" for _, title in columns)
+    body = []
+    for row in rows:
+        key = f' data-key="{_esc(row[row_key])}"' if row_key else ""
+        cells = "".join(f'<td data-col="{_esc(col)}">{_esc(row.get(col, ""))}</td>'
+                        for col, _ in columns)
+        body.append(f"<tr{key}>{cells}</tr>")
+    return (f'<table class="{_esc(css_class)}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def _ci_text(low: float, high: float, unit: str, lang: str) -> str:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "–"
+    return (f"{format_value(_clip(low, unit), unit, lang)} – "
+            f"{format_value(_clip(high, unit), unit, lang)}")
+
+
+def _unit_text(unit: str, lang: str) -> str:
+    return text(f"unit.{unit}", lang) if has_text(f"unit.{unit}") else unit
+
+
+def kpi_table_html(rows: Sequence[Mapping[str, Any]], lang: str = "en") -> str:
+    """The KPI table (label, mean, 95 % CI) as HTML with a note on how to read it."""
+    shown = [{"metric": r["metric"],
+              "label": f"{r['label']} ({_unit_text(r['unit'], lang)})" if r["unit"] != "share"
+              else r["label"],
+              "mean": format_value(r["mean"], r["unit"], lang),
+              "ci": _ci_text(r["ci95_low"], r["ci95_high"], r["unit"], lang)} for r in rows]
+    cols = [("label", text("col.metric", lang)), ("mean", text("col.mean", lang)),
+            ("ci", text("col.ci", lang))]
+    n = max((r["replications"] for r in rows), default=0)
+    return (html_table(shown, cols, "tyo-kpi-table")
+            + f'<p class="tyo-note">{_esc(text("table.note", lang, n=n))}</p>')
+
+
+def comparison_table_html(rows: Sequence[Mapping[str, Any]], lang: str = "en") -> str:
+    """A and B side by side with the paired difference, as HTML."""
+    shown = []
+    for r in rows:
+        u = r["unit"]
+        diff = format_value(r["difference"], u, lang)
+        if u == "share" and diff != "–":
+            diff = diff.replace(" %", " %-yks." if lang == "fi" else " pp")
+        shown.append({
+            "metric": r["metric"], "label": r["label"],
+            "a": f"{format_value(r['a_mean'], u, lang)} "
+                 f"({_ci_text(r['a_ci95_low'], r['a_ci95_high'], u, lang)})",
+            "b": f"{format_value(r['b_mean'], u, lang)} "
+                 f"({_ci_text(r['b_ci95_low'], r['b_ci95_high'], u, lang)})",
+            "diff": diff,
+            "diff_ci": (f"{format_value(r['diff_ci95_low'], u, lang)} – "
+                        f"{format_value(r['diff_ci95_high'], u, lang)}"
+                        if math.isfinite(r["diff_ci95_low"]) else "–"),
+            "clear": text("yes" if r["clear_difference"] else "no", lang)})
+    cols = [("label", text("col.metric", lang)), ("a", text("col.a", lang)),
+            ("b", text("col.b", lang)), ("diff", text("col.diff", lang)),
+            ("diff_ci", text("col.diff_ci", lang)), ("clear", text("col.clear", lang))]
+    n = max((r["replications"] for r in rows), default=0)
+    return (html_table(shown, cols, "tyo-compare-table")
+            + f'<p class="tyo-note">{_esc(text("compare.note", lang, n=n))}</p>')
+
+
+def sweep_table_html(rows: Sequence[Mapping[str, Any]], lang: str = "en") -> str:
+    """Coaches, the target KPI with its CI, and whether the target is met, as HTML."""
+    if not rows:
+        return ""
+    param = next(iter(rows[0]))
+    shown = [{"key": r[param], "value": f"{r[param]:g}",
+              "mean": format_value(r["mean"], r["unit"], lang),
+              "ci": _ci_text(r["ci95_low"], r["ci95_high"], r["unit"], lang),
+              "meets": text("yes" if r.get("meets_target") else "no", lang)} for r in rows]
+    cols = [("value", text("param.coaches", lang)),
+            ("mean", f"{rows[0]['label']} ({_unit_text(rows[0]['unit'], lang)})"),
+            ("ci", text("col.ci", lang)), ("meets", text("col.meets", lang))]
+    return html_table(shown, cols, "tyo-sweep-table", row_key="key")
+
+
+# --- downloads ---------------------------------------------------------------------------
+
+def csv_bytes(rows: Sequence[Mapping[str, Any]]) -> bytes:
+    """Rows as UTF-8 CSV (header from the first row's keys)."""
+    if not rows:
+        return b""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(sheets: Mapping[str, Sequence[Mapping[str, Any]]]) -> bytes:
+    """An xlsx workbook with one sheet per entry, as bytes."""
+    buffer = io.BytesIO()
+    write_xlsx(buffer, sheets)  # openpyxl saves to any binary file object
+    return buffer.getvalue()
+
+
+def run_record_json(reps: Replications, command: str = "planner app") -> bytes:
+    """The run record (scenario, seed, replications, streams, versions) as JSON bytes."""
+    record = run_record(reps, command=command)
+    return json.dumps(record, indent=2, default=json_default, ensure_ascii=False).encode("utf-8")
+
+
+def data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def download_link(filename: str, data: bytes, mime: str, label: str, link_id: str) -> str:
+    """An ``<a download>`` link carrying the file as a ``data:`` URI (works in Voilà offline)."""
+    return (f'<a class="tyo-download" id="{_esc(link_id)}" download="{_esc(filename)}" '
+            f'href="{data_uri(data, mime)}">{_esc(label)} <code>{_esc(filename)}</code></a>')
+
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def run_downloads(reps: Replications | None = None,
+                  comparison: Sequence[Mapping[str, Any]] | None = None,
+                  sweep: Sequence[Mapping[str, Any]] | None = None
+                  ) -> list[tuple[str, str, bytes, str]]:
+    """(link id, file name, bytes, MIME type) of every file a planner can download now."""
+    files = []
+    if reps is not None:
+        summary = summary_table(reps)
+        per_rep = [{"replication": i, **r.kpis} for i, r in enumerate(reps.runs)]
+        files += [
+            ("tyo-dl-summary-csv", "summary.csv", csv_bytes(summary), "text/csv"),
+            ("tyo-dl-summary-xlsx", "summary.xlsx",
+             xlsx_bytes({"summary": summary, "replications": per_rep,
+                         "parameters": parameter_table(reps.scenario)}), _XLSX),
+            ("tyo-dl-run-json", "run.json", run_record_json(reps), "application/json"),
+        ]
+    if comparison:
+        files.append(("tyo-dl-comparison-csv", "comparison.csv", csv_bytes(comparison),
+                      "text/csv"))
+    if sweep:
+        files.append(("tyo-dl-sweep-csv", "sweep.csv", csv_bytes(sweep), "text/csv"))
+    return files
+
+
+def downloads_html(files: Sequence[tuple[str, str, bytes, str]], lang: str = "en") -> str:
+    """The download links for :func:`run_downloads` files, or a note when there are none."""
+    if not files:
+        return f'<p class="tyo-note">{_esc(text("downloads.none", lang))}</p>'
+    links = []
+    for link_id, filename, data, mime in files:
+        key = "download." + link_id.removeprefix("tyo-dl-").replace("-", "_")
+        links.append(download_link(filename, data, mime, text(key, lang), link_id))
+    return "<div>" + "".join(links) + "</div>"
+
+
+def figure_png(fig: Any, dpi: int = 90) -> bytes:
+    """A matplotlib Figure as PNG bytes (for an ``ipywidgets.Image``)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()

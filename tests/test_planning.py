@@ -1,0 +1,381 @@
+"""The planners' logic (sim.planning), tested without widgets."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import math
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim import planning
+from sim.cli import KEY_KPIS
+from sim.planning import (
+    edited_scenario,
+    ips_share,
+    key_parameters,
+    routing_with_ips_share,
+    scaled_sources,
+    scenario_changes,
+)
+from sim.scenario import PATHWAYS
+
+PILOT = "pohjois-savo-pilot"  # the smallest preset: a replication takes ~0.02 s
+
+
+@pytest.fixture(scope="module")
+def county():
+    return sim.preset("varsinais-suomi")
+
+
+@pytest.fixture(scope="module")
+def pilot():
+    return sim.preset(PILOT)
+
+
+@pytest.fixture(scope="module")
+def pilot_reps(pilot):
+    return sim.replicate(pilot, 3, seed=1)
+
+
+def upload(name: str, data: bytes) -> tuple[dict, ...]:
+    """What an ipywidgets 8 FileUpload holds after one file."""
+    return ({"name": name, "type": "application/x-yaml", "size": len(data),
+             "content": memoryview(data), "last_modified": datetime.now(timezone.utc)},)
+
+
+# --- key parameters and the edited scenario ---------------------------------------------
+
+def test_key_parameters_read_the_preset(county):
+    p = key_parameters(county)
+    assert p["referrals_per_year"] == pytest.approx(700)
+    assert (p["coordinators"], p["coaches"], p["caseload_per_coach"]) == (6, 7, 20)
+    assert p["fidelity_score"] == 95
+    assert p["ips_share"] == pytest.approx(0.40 * 0.35 + 0.35 * 0.25 + 0.15 * 0.15 + 0.10 * 0.35)
+
+
+def test_unchanged_key_parameters_leave_the_scenario_as_it_was(county):
+    assert scenario_changes(county, key_parameters(county)) == {}
+    assert edited_scenario(county, key_parameters(county)) == county
+
+
+def test_edited_scenario_sets_the_staffing_fields(county):
+    b = edited_scenario(county, {"coordinators": 7.5, "coaches": 9, "caseload_per_coach": 15,
+                                 "fidelity_score": 110})
+    assert (b.assessment.coordinators, b.ips.coaches) == (7.5, 9)
+    assert (b.ips.caseload_per_coach, b.ips.fidelity_score) == (15, 110)
+    assert b.arrivals == county.arrivals and b.routing == county.routing
+
+
+def test_edited_scenario_can_rename(county):
+    assert edited_scenario(county, {"coaches": 8}, name="plus-one").name == "plus-one"
+
+
+def test_scaled_sources_keep_their_proportions_and_hit_the_total(county):
+    sources = scaled_sources(county, 1400)
+    assert sum(sources.values()) == pytest.approx(1400, abs=1e-6)
+    for s in county.arrivals.sources:
+        assert sources[s.name] == pytest.approx(2 * s.per_year, abs=1e-3)
+    b = edited_scenario(county, {"referrals_per_year": 1400})
+    assert b.arrivals.per_year == pytest.approx(1400, abs=1e-6)
+
+
+def test_scaled_sources_split_evenly_when_every_source_is_zero(county):
+    zero = county.with_changes({"arrivals.sources": {"a": 0, "b": 0}})
+    assert scaled_sources(zero, 100) == {"a": 50, "b": 50}
+
+
+def test_negative_referrals_raise_a_scenario_error(county):
+    with pytest.raises(sim.ScenarioError, match="arrivals.sources"):
+        scaled_sources(county, -1)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.1, 0.285, 0.6, 1.0])
+def test_ips_share_is_met_and_every_routing_row_sums_to_one(county, share):
+    b = county.with_changes({"routing": routing_with_ips_share(county, share)})
+    assert ips_share(b) == pytest.approx(share, abs=1e-5)
+    for route in b.routing:
+        assert sum(route.probabilities()) == pytest.approx(1, abs=1e-9)
+        assert all(0 <= p <= 1 for p in route.probabilities())
+
+
+def test_raising_the_ips_share_raises_it_for_every_profile(county):
+    rows = routing_with_ips_share(county, 0.5)
+    for route in county.routing:
+        assert rows[route.profile]["ips"] >= route.ips
+
+
+def test_other_pathways_keep_their_proportions(county):
+    rows = routing_with_ips_share(county, 0.1)
+    for route in county.routing:
+        old = {p: getattr(route, p) for p in PATHWAYS[1:]}
+        new = rows[route.profile]
+        ratio = (1 - new["ips"]) / (1 - route.ips)
+        for p, value in old.items():
+            assert new[p] == pytest.approx(value * ratio, abs=1e-5)
+
+
+def test_lowering_ips_share_from_an_all_ips_row_moves_the_rest_to_other(pilot):
+    all_ips = pilot.with_changes({"routing": {"default": {"ips": 1.0}}})
+    rows = routing_with_ips_share(all_ips, 0.25)
+    assert rows["default"]["ips"] == pytest.approx(0.25)
+    assert rows["default"]["other"] == pytest.approx(0.75)
+
+
+def test_out_of_range_values_raise_the_loaders_message(county):
+    with pytest.raises(sim.ScenarioError, match=r"ips\.coaches: -1 is out of range"):
+        edited_scenario(county, {"coaches": -1})
+    with pytest.raises(sim.ScenarioError, match="routing"):
+        routing_with_ips_share(county, 1.5)
+
+
+def test_unknown_key_parameters_are_refused(county):
+    with pytest.raises(KeyError, match="coachez"):
+        scenario_changes(county, {"coachez": 3})
+
+
+def test_preset_choices_leave_out_presets_too_slow_for_a_click():
+    fast = planning.preset_choices(max_seconds_per_run=2.0)
+    assert PILOT in fast and "varsinais-suomi" in fast
+    assert "national" not in fast
+    assert planning.preset_choices() == sim.list_presets()
+
+
+def test_estimated_seconds_grow_with_volume_and_replications(pilot, county):
+    assert planning.estimated_seconds(pilot, 10) < planning.estimated_seconds(county, 10)
+    assert planning.estimated_seconds(county, 20) == pytest.approx(
+        2 * planning.estimated_seconds(county, 10))
+
+
+# --- uploads --------------------------------------------------------------------------------
+
+def test_a_valid_upload_gives_the_scenario_in_the_file():
+    text = (Path(sim.__file__).parent / "presets" / "varsinais-suomi.yaml").read_bytes()
+    assert planning.scenario_from_upload(upload("vs.yaml", text)) == sim.preset("varsinais-suomi")
+
+
+def test_a_bad_upload_raises_exactly_the_loaders_message():
+    bad = "name: broken\nips:\n  coaches: -3\n"
+    with pytest.raises(sim.ScenarioError) as expected:
+        sim.scenario_from_text(bad, origin="broken.yaml")
+    with pytest.raises(sim.ScenarioError) as got:
+        planning.scenario_from_upload(upload("broken.yaml", bad.encode()))
+    assert str(got.value) == str(expected.value)
+    assert "ips.coaches" in str(got.value) and "-3" in str(got.value)
+
+
+def test_invalid_yaml_names_the_file_and_line():
+    with pytest.raises(sim.ScenarioError, match=r"oops\.yaml: not valid YAML at line 2"):
+        planning.scenario_from_upload(upload("oops.yaml", b"name: x\n  - : [\n"))
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty"), (b"  \n", "empty"), (b"\xff\xfe\x00bad", "not a UTF-8 text file")])
+def test_empty_and_binary_uploads_get_a_plain_message(data, message):
+    with pytest.raises(sim.ScenarioError, match=message):
+        planning.decode_upload(upload("x.yaml", data))
+
+
+def test_decode_upload_reads_both_ipywidgets_forms_and_strips_a_bom():
+    assert planning.decode_upload(upload("a.yaml", "\ufeffname: ä".encode())) == ("a.yaml", "name: ä")
+    v7 = {"b.yaml": {"metadata": {"name": "b.yaml"}, "content": b"name: b"}}
+    assert planning.decode_upload(v7) == ("b.yaml", "name: b")
+    with pytest.raises(sim.ScenarioError, match="no file"):
+        planning.decode_upload(())
+
+
+def test_oversized_uploads_are_refused():
+    with pytest.raises(sim.ScenarioError, match="too large"):
+        planning.decode_upload(upload("big.yaml", b"#" * (planning.MAX_UPLOAD_BYTES + 1)))
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+def test_kpi_rows_are_the_replication_means_and_cis(pilot_reps):
+    rows = planning.kpi_rows(pilot_reps)
+    assert [r["metric"] for r in rows] == list(KEY_KPIS)
+    for r in rows:
+        ci = pilot_reps.ci(r["metric"])
+        assert (r["mean"], r["replications"]) == (pytest.approx(ci.mean, nan_ok=True), ci.n)
+        assert r["ci95_low"] == pytest.approx(ci.low, nan_ok=True)
+
+
+def test_kpi_table_has_one_row_per_kpi_in_the_chosen_language(pilot_reps):
+    rows = planning.kpi_rows(pilot_reps, lang="fi")
+    page = planning.kpi_table_html(rows, "fi")
+    assert page.count("<tr data-key=") == len(rows)
+    assert 'data-key="ips_wait_days.p90"' in page
+    assert "Odotus työhönvalmennukseen, 90. persentiili" in page
+    assert "95 %:n luottamusväli" in page and "3 toistoa" in page
+
+
+@pytest.mark.parametrize("value, unit, lang, shown", [
+    (0.4567, "share", "en", "45.7 %"), (0.4567, "share", "fi", "45,7 %"),
+    (12.345, "days", "en", "12.3"), (12.345, "days", "fi", "12,3"),
+    (3019.4, "clients", "en", "3,019"), (3019.4, "clients", "fi", "3\u202f019"),
+    (math.nan, "days", "en", "–"), (None, "days", "fi", "–")])
+def test_format_value(value, unit, lang, shown):
+    assert planning.format_value(value, unit, lang) == shown
+
+
+def test_ci_bounds_are_cut_at_zero_and_at_100_percent():
+    row = {"metric": "ips_wait_days.p90", "label": "w", "unit": "days", "mean": 3.0,
+           "ci95_low": -2.5, "ci95_high": 8.0, "replications": 3}
+    assert ">0.0 – 8.0<" in planning.kpi_table_html([row])
+    share = dict(row, metric="coach_caseload_utilisation", unit="share", mean=0.999,
+                 ci95_low=0.998, ci95_high=1.001)
+    assert ">99.8 % – 100.0 %<" in planning.kpi_table_html([share])
+
+
+def test_more_coaches_give_a_clear_paired_drop_in_the_ips_wait(pilot):
+    a = pilot.with_changes({"ips.coaches": 1})
+    b = edited_scenario(a, {"coaches": 3})
+    rows = planning.comparison_rows(sim.compare(a, {"B": b}, 5, seed=1))
+    by = {r["metric"]: r for r in rows}
+    wait = by["ips_wait_days.mean"]
+    assert wait["difference"] == pytest.approx(wait["b_mean"] - wait["a_mean"])
+    assert wait["diff_ci95_high"] < 0 and wait["clear_difference"] is True
+    assert [r["metric"] for r in rows] == list(planning.COMPARE_KPIS)
+    page = planning.comparison_table_html(rows, "en")
+    assert page.count("<tr data-key=") == len(rows) and "B − A (paired)" in page
+
+
+def test_identical_scenarios_show_no_clear_difference(pilot):
+    rows = planning.comparison_rows(sim.compare(pilot, {"B": pilot}, 3, seed=1))
+    assert all(r["difference"] == 0 for r in rows if math.isfinite(r["difference"]))
+    assert not any(r["clear_difference"] for r in rows)
+
+
+@pytest.mark.parametrize("low, high, expected", [
+    (3, 6, [3, 4, 5, 6]), (6, 3, [3, 4, 5, 6]), (5, 5, [5]), (1, 25, list(range(1, 26))),
+    (1, 60, list(range(1, 60, 3)) + [60])])
+def test_sweep_values(low, high, expected):
+    assert planning.sweep_values(low, high) == expected
+    assert len(planning.sweep_values(low, high)) <= 25
+
+
+def test_staffing_answer_names_the_fewest_coaches_meeting_the_target(pilot):
+    result = sim.min_staffing(pilot, "ips.coaches", [1, 2, 3, 4], "ips_wait_days.p90<=30", 5, 1)
+    answer = planning.staffing_answer(result, "en")
+    assert answer["best"] == result.best()["ips.coaches"]
+    assert f"{answer['best']:g}." in answer["text"] and "30 days" in answer["text"]
+    assert answer["floor"] == pytest.approx(result.offered_load["ips.coaches"])
+    rows = planning.sweep_rows(result)
+    assert [r["meets_target"] for r in rows] == [result.target.met_by(r.ci("ips_wait_days.p90"))
+                                                 for r in result.results]
+    page = planning.sweep_table_html(rows, "fi")
+    assert page.count("<tr data-key=") == len(rows) and "Täyttää tavoitteen?" in page
+
+
+def test_staffing_answer_says_so_when_no_value_meets_the_target(pilot):
+    # 1 coach is below the offered-load floor (~1.6), so only 2 is run; it misses 1 day
+    result = sim.min_staffing(pilot, "ips.coaches", [1, 2], "ips_wait_days.p90<=1", 3, 1)
+    assert result.best() is None
+    answer = planning.staffing_answer(result, "fi")
+    assert answer["best"] is None
+    assert "Mikään kokeilluista valmentajamääristä (2) ei täytä" in answer["text"]
+    assert "Alle noin 1,6 valmentajalla" in answer["note"]
+
+
+# --- downloads ------------------------------------------------------------------------------
+
+def test_csv_bytes_round_trip(pilot_reps):
+    summary = sim.report.summary_table(pilot_reps)
+    back = list(csv.DictReader(io.StringIO(planning.csv_bytes(summary).decode())))
+    assert [r["metric"] for r in back] == [r["metric"] for r in summary]
+    assert float(back[0]["mean"]) == pytest.approx(summary[0]["mean"])
+    assert planning.csv_bytes([]) == b""
+
+
+def test_xlsx_bytes_open_as_a_workbook(pilot_reps):
+    from openpyxl import load_workbook
+    files = {name: data for _, name, data, _ in planning.run_downloads(pilot_reps)}
+    wb = load_workbook(io.BytesIO(files["summary.xlsx"]))
+    assert wb.sheetnames == ["summary", "replications", "parameters"]
+    assert wb["summary"].cell(1, 1).value == "metric"
+    assert wb["replications"].max_row == 1 + pilot_reps.n
+
+
+def test_run_record_json_has_what_is_needed_to_repeat_the_run(pilot_reps):
+    record = json.loads(planning.run_record_json(pilot_reps))
+    assert record["seed"] == 1 and record["replications"] == 3
+    assert sim.Scenario.from_dict(record["scenario"]) == pilot_reps.scenario
+
+
+def test_download_links_carry_the_file_as_a_data_uri():
+    link = planning.download_link("a b.csv", b"x,y\n1,2\n", "text/csv", "Table", "tyo-dl-x")
+    href = re.search(r'href="data:text/csv;base64,([^"]+)"', link).group(1)
+    assert base64.b64decode(href) == b"x,y\n1,2\n"
+    assert 'id="tyo-dl-x"' in link and 'download="a b.csv"' in link
+
+
+def test_download_ids_are_stable(pilot_reps):
+    ids = [f[0] for f in planning.run_downloads(pilot_reps, [{"a": 1}], [{"b": 2}])]
+    assert ids == ["tyo-dl-summary-csv", "tyo-dl-summary-xlsx", "tyo-dl-run-json",
+                   "tyo-dl-comparison-csv", "tyo-dl-sweep-csv"]
+    assert planning.run_downloads() == []
+    assert "tyo-download" not in planning.downloads_html([], "en")
+
+
+# --- text -------------------------------------------------------------------------------
+
+def test_labels_come_from_the_planner_strings_file_in_both_languages():
+    from sim import text as sim_text
+    entries = {k: v for k, v in sim_text.strings().items() if k.startswith(planning.PREFIX)}
+    assert len(entries) > 50
+    for key, entry in entries.items():
+        assert entry["en"] != entry["fi"], key
+    assert planning.text("button.run", "fi") == "Aja"
+    assert planning.text("status.done", "en", name="x", runs=3, seconds="0.1") == \
+        "x: 3 replications in 0.1 s."
+
+
+def test_every_label_the_views_use_exists():
+    used = set()
+    for module in ("planning.py", "widgets/pathways.py", "widgets/app.py"):
+        code = (Path(sim.__file__).parent / module).read_text(encoding="utf-8")
+        used |= set(re.findall(r"""\b(?:text|_t)\(\s*["']([a-z0-9_]+\.[a-z0-9_.]+)["']""", code))
+        used |= set(re.findall(r"""_label\([^)]*?["']([a-z]+\.[a-z0-9_.]+)["']\)""", code))
+    assert len(used) > 30
+    missing = {k for k in used if not planning.has_text(k)}
+    assert not missing
+
+
+def test_every_key_kpi_has_a_label():
+    for kpi in KEY_KPIS + planning.COMPARE_KPIS:
+        assert planning.kpi_label(kpi, "fi") != kpi
+
+
+def test_unknown_language_or_key_is_an_error():
+    with pytest.raises(ValueError, match="sv"):
+        planning.text("button.run", "sv")
+    with pytest.raises(KeyError):
+        planning.text("no.such.key")
+
+
+@pytest.mark.parametrize("query, lang", [("lang=fi", "fi"), ("?lang=en&x=1", "en"), ("", "en"),
+                                         ("lang=sv", "en")])
+def test_query_language(query, lang):
+    assert planning.query_language(query) == lang
+
+
+def test_the_planning_logic_does_not_need_ipywidgets():
+    import subprocess
+    import sys
+    code = "import sys, sim.planning; assert 'ipywidgets' not in sys.modules, 'imported ipywidgets'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_values_the_controls_only_rounded_keep_the_exact_base(county):
+    shown = dict(key_parameters(county), ips_share=0.28, coaches=7.2)
+    snapped = planning.snap_to_base(county, shown, {"ips_share": 0.005})
+    assert snapped["ips_share"] == ips_share(county) == pytest.approx(0.285)
+    assert snapped["coaches"] == 7.2  # no tolerance given: a real edit
+    assert edited_scenario(county, planning.snap_to_base(
+        county, dict(shown, coaches=7), {"ips_share": 0.005})) == county

@@ -1,0 +1,328 @@
+"""The planners' widgets driven headless: set ``.value``, click, read what a planner would see."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import ipywidgets as widgets
+import pytest
+
+import sim
+from sim import planning
+from sim.cli import KEY_KPIS
+from sim.widgets import app as app_module
+from sim.widgets.app import PlannerApp, planner_app
+from sim.widgets.pathways import capacity_dashboard, pathway_explorer
+
+PILOT = "pohjois-savo-pilot"
+REPO = Path(__file__).resolve().parents[1]
+BROKEN = "name: broken\nips:\n  coaches: -3\n"
+
+
+def upload(name: str, data: bytes) -> tuple[dict, ...]:
+    """What an ipywidgets 8 FileUpload holds after the browser sends one file."""
+    return ({"name": name, "type": "application/x-yaml", "size": len(data),
+             "content": memoryview(data), "last_modified": datetime.now(timezone.utc)},)
+
+
+def cell(page: str, key: str, col: str = "mean") -> str:
+    """The text of one table cell, found by its row key and column."""
+    m = re.search(rf'<tr data-key="{re.escape(key)}">.*?<td data-col="{col}">([^<]*)</td>', page)
+    assert m, f"no cell {key}/{col} in the table"
+    return m.group(1)
+
+
+def links(page: str) -> dict[str, tuple[str, str, bytes]]:
+    """Download links in the page: id -> (file name, MIME type, decoded bytes)."""
+    out = {}
+    for m in re.finditer(r'<a class="tyo-download" id="([^"]+)" download="([^"]+)" '
+                         r'href="data:([^;]+);base64,([^"]+)"', page):
+        out[m.group(1)] = (m.group(2), m.group(3), base64.b64decode(m.group(4)))
+    return out
+
+
+def visible(w: widgets.Widget) -> bool:
+    return w.layout.display != "none"
+
+
+@pytest.fixture
+def app() -> PlannerApp:
+    return planner_app(scenario=PILOT, replications=4)
+
+
+# --- pathway explorer ----------------------------------------------------------------------
+
+def test_explorer_starts_from_the_preset_and_resets_on_a_new_one():
+    e = pathway_explorer(scenario=PILOT)
+    assert (e.coaches.value, e.caseload.value, e.fidelity.value) == (2, 20, 80)
+    e.preset.value = "varsinais-suomi"
+    assert (e.coaches.value, e.fidelity.value) == (7, 95)
+    assert e.ips_share.value == pytest.approx(0.28, abs=0.01)
+    assert "national" not in e.preset.options  # ~20 s a replication: too slow for a click
+    assert not visible(e.plot)  # no broken image before the first run
+
+
+def test_explorer_shows_the_jam_when_coaches_are_too_few():
+    e = pathway_explorer(scenario=PILOT, replications=3)
+    e.coaches.value = 1
+    e.run_button.click()
+    jammed = float(cell(e.table.value, "ips_wait_days.mean"))
+    assert "3 replications" in e.status.value
+    assert visible(e.plot) and bytes(e.plot.value).startswith(b"\x89PNG")
+    assert visible(e.waits_plot) and e.reps.n == 3
+    e.coaches.value = 4
+    e.run_button.click()
+    assert float(cell(e.table.value, "ips_wait_days.mean")) < jammed / 10
+    assert e.reps.scenario.ips.coaches == 4
+
+
+def test_explorer_sliders_reach_the_scenario():
+    e = pathway_explorer(scenario=PILOT)
+    e.caseload.value, e.fidelity.value, e.ips_share.value = 12, 110, 0.5
+    b = e.edited()
+    assert (b.ips.caseload_per_coach, b.ips.fidelity_score) == (12, 110)
+    assert planning.ips_share(b) == pytest.approx(0.5, abs=1e-4)
+
+
+def test_explorer_speaks_finnish():
+    e = pathway_explorer("fi", scenario=PILOT, replications=2)
+    assert e.run_button.description == "Aja"
+    e.run_button.click()
+    assert "Odotus työhönvalmennukseen" in e.table.value and "toistoa" in e.status.value
+
+
+def test_explorer_is_displayed_through_its_widget():
+    e = pathway_explorer(scenario=PILOT)
+    assert isinstance(e.widget, widgets.VBox) and "tyo-pathway-explorer" in e.widget._dom_classes
+    bundle = e._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == e.widget.model_id
+    with pytest.raises(ValueError):
+        pathway_explorer("sv")
+
+
+# --- capacity dashboard -----------------------------------------------------------------------
+
+def test_dashboard_finds_the_fewest_coaches_meeting_the_target():
+    d = capacity_dashboard(scenario=PILOT, replications=3)
+    assert d.coaches.value == (1, 6) and d.target.value == 30  # pilot: 2 coaches today
+    d.run_button.click()
+    best = d.result.best()["ips.coaches"]
+    assert d.answer_data["best"] == best
+    assert f"with 95 % confidence): {best:g}." in d.answer.value
+    assert f'<tr data-key="{best}">' in d.table.value and visible(d.plot)
+    assert d.progress.value == d.progress.max > 0
+
+
+def test_dashboard_coordinators_slider_reaches_the_scenario_and_target_the_search():
+    d = capacity_dashboard(scenario=PILOT, replications=2)
+    d.coordinators.value, d.coaches.value, d.target.value = 3, (2, 3), 60
+    d.run_button.click()
+    assert all(r.scenario.assessment.coordinators == 3 for r in d.result.results)
+    assert str(d.result.target) == "ips_wait_days.p90<=60"
+
+
+# --- planners' app ---------------------------------------------------------------------------
+
+def test_app_starts_with_the_preset_as_a_and_b(app):
+    assert app.scenario_a == sim.preset(PILOT) and app.scenario_b == app.scenario_a
+    assert "pohjois-savo-pilot: 150 referrals a year" in app.scenario_info.value
+    assert app.coaches.value == 2 and app.referrals.value == 150
+    assert not visible(app.error) and "Run the simulation" in app.downloads.value
+    assert "national" in app.preset.options  # planners may run the big one, with an estimate
+    assert isinstance(app.widget, widgets.VBox) and "tyo-app" in app.widget._dom_classes
+
+
+def test_run_fills_the_table_progress_plots_and_downloads(app):
+    app.run_button.click()
+    assert app.progress.value == app.progress.max == 4
+    assert "4 replications" in app.status.value
+    assert app.table.value.count("<tr data-key=") == len(KEY_KPIS)
+    for image in (app.waits_plot, app.series_plot, app.outcomes_plot):
+        assert visible(image) and bytes(image.value).startswith(b"\x89PNG")
+    files = links(app.downloads.value)
+    assert set(files) == {"tyo-dl-summary-csv", "tyo-dl-summary-xlsx", "tyo-dl-run-json"}
+
+
+def test_editing_coaches_changes_the_kpi_table(app):
+    app.run_button.click()
+    before = cell(app.table.value, "ips_wait_days.mean")
+    app.coaches.value = 1
+    assert app.scenario_b.ips.coaches == 1 and app.scenario_a.ips.coaches == 2
+    app.run_button.click()
+    after = cell(app.table.value, "ips_wait_days.mean")
+    assert float(after) > float(before) + 50
+    app.reset_button.click()
+    assert app.coaches.value == 2 and app.scenario_b == app.scenario_a
+
+
+def test_every_key_number_reaches_scenario_b(app):
+    app.referrals.value, app.coordinators.value = 300, 2.5
+    app.caseload.value, app.fidelity.value, app.ips_share.value = 15, 100, 0.4
+    b = app.scenario_b
+    assert b.arrivals.per_year == pytest.approx(300)
+    assert (b.assessment.coordinators, b.ips.caseload_per_coach, b.ips.fidelity_score) == \
+        (2.5, 15, 100)
+    assert planning.ips_share(b) == pytest.approx(0.4, abs=1e-4)
+
+
+def test_csv_download_decodes_to_the_summary_of_the_run(app):
+    app.run_button.click()
+    name, mime, data = links(app.downloads.value)["tyo-dl-summary-csv"]
+    assert (name, mime) == ("summary.csv", "text/csv")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    expected = sim.report.summary_table(app.reps)
+    assert [r["metric"] for r in rows] == [r["metric"] for r in expected]
+    got = {r["metric"]: r for r in rows}
+    assert float(got["ips_wait_days.mean"]["mean"]) == pytest.approx(
+        app.reps.ci("ips_wait_days.mean").mean)
+    assert got["ips_wait_days.mean"]["replications"] == "4"
+    shown = cell(app.table.value, "ips_wait_days.mean")
+    assert shown == f"{float(got['ips_wait_days.mean']['mean']):.1f}"
+
+
+def test_xlsx_and_run_record_downloads(app):
+    from openpyxl import load_workbook
+    app.run_button.click()
+    files = links(app.downloads.value)
+    wb = load_workbook(io.BytesIO(files["tyo-dl-summary-xlsx"][2]))
+    assert wb.sheetnames == ["summary", "replications", "parameters"]
+    record = json.loads(files["tyo-dl-run-json"][2])
+    assert (record["seed"], record["replications"]) == (1, 4)
+    assert record["scenario"]["ips"]["coaches"] == 2
+
+
+def test_compare_a_with_edited_b_side_by_side(app):
+    app.coaches.value = 4
+    app.compare_button.click()
+    rows = {r["metric"]: r for r in app.comparison_rows}
+    assert rows["ips_wait_days.mean"]["difference"] <= 0
+    assert app.comparison.alternatives["B"].scenario.ips.coaches == 4
+    assert app.comparison.base.scenario == app.scenario_a
+    assert app.compare_table.value.count("<tr data-key=") == len(planning.COMPARE_KPIS)
+    assert "A: as loaded" in app.compare_table.value and visible(app.compare_plot)
+    assert "tyo-dl-comparison-csv" in links(app.downloads.value)
+    assert app.progress.value == app.progress.max == 8
+
+
+def test_staffing_sweep_answers_with_the_fewest_coaches(app):
+    app.sweep_coaches.value, app.sweep_target.value = (1, 4), 30
+    app.sweep_button.click()
+    best = app.sweep_result.best()["ips.coaches"]
+    assert app.answer["best"] == best and f"confidence): {best:g}." in app.sweep_answer.value
+    assert visible(app.sweep_plot) and '<tr data-key="' in app.sweep_table.value
+    name, _, data = links(app.downloads.value)["tyo-dl-sweep-csv"]
+    assert name == "sweep.csv" and data.decode().startswith("ips.coaches,metric,")
+
+
+def test_broken_upload_shows_the_loaders_message_and_keeps_the_scenario(app):
+    app.run_button.click()
+    table = app.table.value
+    with pytest.raises(sim.ScenarioError) as expected:
+        sim.scenario_from_text(BROKEN, origin="broken.yaml")
+    app.upload.value = upload("broken.yaml", BROKEN.encode())
+    assert visible(app.error)
+    assert f"<pre>{planning._esc(str(expected.value))}</pre>" in app.error.value
+    assert "still in use" in app.error.value
+    assert app.scenario_a == sim.preset(PILOT) and app.table.value == table
+    assert app.upload.value == ()  # cleared, so the fixed file can be uploaded again
+
+
+def test_binary_upload_gets_a_plain_message(app):
+    app.upload.value = upload("picture.yaml", b"\x89PNG\r\n\x1a\n\xff\xfe")
+    assert visible(app.error) and "not a UTF-8 text file" in app.error.value
+
+
+def test_valid_upload_becomes_scenario_a_and_clears_the_error(app):
+    app.upload.value = upload("broken.yaml", BROKEN.encode())
+    app.run_button.click()
+    text = "base: varsinais-suomi\nname: my-county\nips:\n  coaches: 11\n"
+    app.upload.value = upload("my-county.yaml", text.encode())
+    assert not visible(app.error) and app.error.value == ""
+    assert app.scenario_a.name == "my-county" and app.coaches.value == 11
+    assert app.preset.value is None  # any preset can be picked again
+    assert app.table.value == "" and app.reps is None  # results of the old scenario are gone
+    app.preset.value = PILOT
+    assert app.scenario_a == sim.preset(PILOT)
+
+
+def test_a_failing_action_shows_the_error_box_not_a_traceback(app, monkeypatch):
+    def fail(*args, **kwargs):
+        raise ValueError("replications: 0 must be a whole number ≥ 1.")
+    monkeypatch.setattr(app_module, "replicate", fail)
+    app.run_button.click()
+    assert visible(app.error) and "replications: 0 must be" in app.error.value
+    assert not app.run_button.disabled
+
+
+def test_language_switch_redraws_labels_tables_and_answers(app):
+    app.run_button.click()
+    app.upload.value = upload("broken.yaml", BROKEN.encode())
+    app.lang_toggle.value = "fi"
+    assert app.lang == "fi" and app.run_button.description == "Aja"
+    assert app.coaches.description == "Työhönvalmentajat (htv)"
+    assert "Odotus työhönvalmennukseen" in app.table.value and "Keskiarvo" in app.table.value
+    assert "Skenaariota ei voitu käyttää" in app.error.value
+    assert "Tunnuslukujen yhteenveto" in app.downloads.value
+    assert "ohjausta vuodessa" in app.scenario_info.value
+    assert "4 toistoa" in app.status.value
+    app.set_language("en")  # the same from code: the toggle follows
+    assert app.lang_toggle.value == "en" and app.run_button.description == "Run"
+    assert "Wait for IPS coaching" in app.table.value
+    with pytest.raises(ValueError, match="sv"):
+        app.set_language("sv")
+    assert app.lang == "en"
+
+
+def test_finnish_app_from_the_start():
+    a = planner_app("fi", scenario=PILOT)
+    assert a.lang_toggle.value == "fi" and a.compare_button.description == "Vertaa A:ta ja B:tä"
+
+
+def test_stable_css_classes_for_browser_tests(app):
+    classes = {c for w in (app.preset, app.upload, app.error, app.coaches, app.run_button,
+                           app.progress, app.status, app.table, app.compare_button,
+                           app.sweep_button, app.sweep_answer, app.downloads, app.lang_toggle)
+               for c in w._dom_classes}
+    assert {"tyo-preset", "tyo-upload", "tyo-error", "tyo-coaches", "tyo-run", "tyo-progress",
+            "tyo-status", "tyo-kpi", "tyo-compare", "tyo-sweep", "tyo-answer", "tyo-downloads",
+            "tyo-lang"} <= classes
+
+
+# --- the app notebook ------------------------------------------------------------------------
+
+NOTEBOOK = REPO / "course" / "app" / "planner.ipynb"
+
+
+def test_app_notebook_is_thin_stripped_and_uses_python3():
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert len(code) == 1 and "planner_app(" in "".join(code[0]["source"])
+    for c in code:
+        assert c["outputs"] == [] and c["execution_count"] is None
+    assert "widgets" not in nb["metadata"]
+
+
+def test_app_notebook_runs_and_displays_the_app():
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    outputs = nb.cells[-1].outputs
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    assert not any(o.get("output_type") == "error" for o in outputs)
+
+
+def test_untouched_sliders_leave_the_preset_exactly_as_it_is():
+    e = pathway_explorer(scenario="varsinais-suomi")
+    assert e.ips_share.value == pytest.approx(0.28)  # the slider shows 0.285 rounded
+    assert e.edited() == sim.preset("varsinais-suomi")
+    a = planner_app(scenario="varsinais-suomi")
+    assert a.scenario_b == a.scenario_a
