@@ -11,7 +11,8 @@ STAMP := $(VENV)/.installed
 # nbgrader shells out to alembic through PATH, so every tool runs with the venv first
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv test test-fast simulate lab app book golden bench chromium lint clean
+.PHONY: venv test test-fast simulate lab app book golden bench chromium lint clean \
+        release collect grade feedback export formgrader
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +50,25 @@ app: $(STAMP)
 book: $(STAMP)
 	$(BIN)/python course/build_site.py --out build/site
 	@echo "open build/site/index.html"
+
+# Trainers (see assignments/README.md): make release A=fidelity_review, make grade A=...
+release: $(STAMP)
+	$(BIN)/python assignments/tools.py release $(A)
+
+collect: $(STAMP)
+	$(BIN)/python assignments/tools.py collect $(A) $(if $(ZIP),--zip)
+
+grade: $(STAMP)
+	$(BIN)/python assignments/tools.py autograde $(A)
+
+feedback: $(STAMP)
+	$(BIN)/python assignments/tools.py feedback $(A)
+
+export: $(STAMP)
+	$(BIN)/python assignments/tools.py export-cells --out assignments/exports/cell-scores.csv
+
+formgrader: $(STAMP)
+	cd assignments && $(BIN)/jupyter lab
 
 golden: $(STAMP)
 	$(BIN)/python tests/make_golden.py

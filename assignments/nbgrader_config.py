@@ -1,0 +1,73 @@
+"""nbgrader configuration for the tyokyky-course assignments (nbgrader 0.9.6).
+
+This folder is the course root: ``source/`` holds the tracked instructor notebooks; ``release/``,
+``submitted/``, ``autograded/``, ``feedback/``, ``downloaded/``, ``exchange/``, ``exports/`` and
+``gradebook.db`` are generated and ignored by git. Run nbgrader with the project's venv first on
+PATH (it shells out to ``alembic``), or use ``tools.py``, which does that for you. See README.md.
+"""
+
+import os
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.plugins import FileNameCollectorPlugin
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+c = get_config()  # noqa: F821 (injected by traitlets when the file is loaded)
+
+_here = os.path.dirname(os.path.abspath(__file__))
+
+# --- course and gradebook -------------------------------------------------------------------
+c.CourseDirectory.course_id = "tyokyky-course"
+c.CourseDirectory.root = _here
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "gradebook.db")  # sqlite:////abs/path
+
+# --- running learners' notebooks --------------------------------------------------------------
+# Per CELL, in seconds (nbgrader has no per-notebook limit). Measured on the project machine
+# (2 cores, Python 3.11, other jobs running, load average 3-3.6; 2026-11) by executing every source
+# notebook with its solutions and hidden tests, three runs: the slowest cells are capacity_plan's
+# solution `answer_fewest` and hidden test `fewest_coaches_correct`, each one sim.min_staffing
+# search: 2.4-4.0 s. The setup cells (importing sim) take 1.0-1.3 s; every other cell < 0.1 s.
+# 3 x 4.0 s = 12 s. A cell running longer is interrupted and scores 0; the next cells and students
+# still run. The notebooks tell learners this limit; change their intro text if you change it.
+c.Execute.timeout = 12
+c.Execute.interrupt_on_timeout = True  # interrupt the cell, keep the kernel, run the next cells
+c.Execute.startup_timeout = 60
+# Plain tracebacks: only the failing line is shown in feedback, not the lines around it (P5).
+c.Execute.extra_arguments = ["--InteractiveShell.xmode=Plain"]
+
+# Put back test cells a learner deleted (default False leaves them "needs manual grade", P8).
+c.OverwriteCells.add_missing_cells = True
+
+# Keep huge outputs (an accidental print in a loop) out of the gradebook and the feedback.
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 40
+
+# Warnings on stderr zero a test cell (P3). The notebooks' locked setup cells already call
+# warnings.filterwarnings("ignore"); this also drops Python warning lines that learner code
+# re-enables, e.g. "/path/x.py:12: UserWarning: ...".
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"(?m)^\S[^\n]*:\d+: \w*Warning: "
+
+# --- feedback ---------------------------------------------------------------------------------
+# Hide hidden tests in the HTML feedback (nbgrader shows them by default, P5).
+c.GenerateFeedback.preprocessors = [ClearHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+
+# --- distribution -----------------------------------------------------------------------------
+# A course-local exchange inside the ignored area; tools.py creates it when needed. For several
+# unix accounts on one machine, point this at a shared directory (chmod 777 + sticky bit, P11).
+c.Exchange.root = os.path.join(_here, "exchange")
+
+# Uploads from an LMS or e-mail: put files in downloaded/<assignment>/archive/ and run
+#   tools.py collect <assignment> --zip
+# Accepted names (the regex is matched against the ABSOLUTE path, hence the leading ".*", P10):
+#   <student_id>__<notebook>.ipynb               e.g. anna-k__case_plan.ipynb
+#   <student_id>.zip holding <notebook>.ipynb    (any folders inside the zip)
+# Student ids: letters, digits, "." and "-". Jupyter checkpoints and macOS "__MACOSX" folders
+# inside zips are skipped. A notebook with another name is still collected; tools.py reports it
+# and renames it when it is the only notebook of that student.
+c.ZipCollectApp.collector_plugin = FileNameCollectorPlugin
+c.FileNameCollectorPlugin.valid_ext = [".ipynb"]
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/extracted/(?!(?:[^/]*/)*(?:\.ipynb_checkpoints|__MACOSX)/)"
+    r"(?P<student_id>[A-Za-z0-9.-]+)(?:__|/(?:[^/]+/)*)(?P<file_id>[^/]+\.ipynb)$"
+)
