@@ -82,6 +82,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
           f"{s.ips.coaches:g} coaches × {s.ips.caseload_per_coach} places.")
     for message in experiment.stability_warnings(s):
         print(f"warning: {message}")
+    if s.arrivals.per_year * s.horizon_days / 365 <= 50_000:  # a few seconds at most
+        floor = experiment.offered_load(s, replications=1)
+        for param, value in (("ips.coaches", s.ips.coaches),
+                             ("assessment.coordinators", s.assessment.coordinators)):
+            if value <= floor[param]:
+                print(f"warning: {param} = {value:g} is at or below the offered-load floor "
+                      f"{floor[param]:.1f}: with unlimited places this many would be in use on "
+                      "average, so the waiting list grows for as long as the run lasts.")
     return 0
 
 

@@ -129,7 +129,9 @@ KPIS: dict[str, tuple[str, str]] = {
 for _p in PATHWAYS:
     KPIS[f"routed_{_p}_share"] = ("share", f"Share of team decisions that chose '{_p}'.")
 for _x in EXITS + ("in_service",):
-    KPIS[f"exit_{_x}"] = ("clients", f"Referred clients whose outcome at the horizon is '{_x}'.")
+    KPIS[f"exit_{_x}"] = ("clients", f"Referred clients whose outcome at the horizon is '{_x}' "
+                          "(column exit_{_x}.<pathway>: by the team's first decision).")
+_BY_PATHWAY = ("ips", "stepwise", "vocational")
 
 _WAITS = ("assessment_wait_days", "team_wait_days", "ips_wait_days", "time_to_first_job_days",
           "time_in_system_days")
@@ -216,4 +218,18 @@ def compute_kpis(log: EventLog, n_clients: int, preloaded: np.ndarray, *, warmup
     for i, x in enumerate(EXITS):
         out[f"exit_{x}"] = float(exits[i])
     out["exit_in_service"] = float(cohort.sum() - exits.sum())
+
+    # outcomes by the pathway the team chose first (a stepwise client referred on to IPS
+    # counts under stepwise): the IPS-versus-stepwise comparison planners ask for
+    pathway = np.full(n, -1)
+    first_dec = np.flatnonzero(dec_mask)[::-1]  # reversed: the first decision wins
+    pathway[cl[first_dec]] = de[first_dec]
+    outcome = np.full(n, len(EXITS))  # len(EXITS) = still in service
+    exit_rows = np.flatnonzero(exit_mask)
+    outcome[cl[exit_rows]] = de[exit_rows]
+    for name in _BY_PATHWAY:
+        chosen = cohort & (pathway == PATHWAYS.index(name))
+        counts = np.bincount(outcome[chosen], minlength=len(EXITS) + 1)
+        for i, x in enumerate(EXITS + ("in_service",)):
+            out[f"exit_{x}.{name}"] = float(counts[i])
     return out

@@ -134,3 +134,10 @@ def test_run_points_planners_to_the_bottleneck():
     assert any("worksim sweep varsinais-suomi --vary ips.coaches" in n for n in notes)
     ample = short.with_changes({"ips.coaches": 40})
     assert not any("coaches" in n for n in bottlenecks(sim.replicate(ample, 2, seed=1)))
+
+
+def test_validate_warns_when_coaches_are_below_the_offered_load(capsys):
+    assert main(["validate", "varsinais-suomi"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: ips.coaches = 7 is at or below the offered-load floor" in out
+    assert main(["validate", "keski-suomi"]) == 0

@@ -231,3 +231,16 @@ def test_higher_fidelity_finds_jobs_sooner():
 def test_run_rejects_something_that_is_not_a_scenario():
     with pytest.raises(TypeError, match="needs a Scenario"):
         sim.run({"name": "x"})  # type: ignore[arg-type]
+
+
+def test_outcomes_by_pathway_add_up_to_the_team_decisions(small_dict):
+    from sim.scenario import EXITS
+    small_dict["initial"] = {}
+    r = sim.run(Scenario.from_dict(small_dict), seed=3, keep_log=True)
+    a = r.log.arrays()
+    decided = np.count_nonzero(a["event"] == Event.DECISION)
+    for p in ("ips", "stepwise", "vocational"):
+        total = sum(r.kpis[f"exit_{x}.{p}"] for x in EXITS + ("in_service",))
+        assert total == pytest.approx(r.kpis[f"routed_{p}_share"] * decided)
+    # IPS clients leave employed only through a job start
+    assert r.kpis["exit_employed.ips"] <= np.count_nonzero(a["event"] == Event.JOB_START)
