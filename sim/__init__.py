@@ -6,6 +6,9 @@
   sweeps and the fewest-staff search;
 - :mod:`sim.plots`, :mod:`sim.report` — figures and run records (CSV, xlsx, STRESS-DES);
 - :mod:`sim.fidelity`, :mod:`sim.caseplan` — the 25-item fidelity scale and case-plan rules;
+- :mod:`sim.services`, :mod:`sim.employers`, :mod:`sim.impact`, :mod:`sim.planning` — the pure
+  logic behind the course's and the planners' widgets; :mod:`sim.text`, :mod:`sim.quiz` —
+  bilingual labels and self-check quizzes;
 - :mod:`sim.widgets` — notebook and app views (the only place that imports ipywidgets).
 """
 

@@ -92,11 +92,13 @@ def cited(text: str) -> set[str]:
     return {code.strip() for group in CITATION.findall(text) for code in group.split(",")}
 
 
-def test_course_has_modules_zero_to_four_in_both_languages():
+def test_course_has_all_ten_modules_in_both_languages():
     for lang in LANGUAGES:
         names = {p.name for p in (COURSE / lang).glob("*.ipynb")}
         assert {"00_start_here.ipynb", "01_work_ability_and_services.ipynb", "02_early_identification.ipynb",
-                "03_coordinator_and_team.ipynb", "04_supported_employment_ips.ipynb"} <= names
+                "03_coordinator_and_team.ipynb", "04_supported_employment_ips.ipynb",
+                "05_fidelity_review.ipynb", "06_case_planning.ipynb", "07_working_with_employers.ipynb",
+                "08_pathways_and_capacity.ipynb", "09_evaluating_impact.ipynb"} == names
 
 
 def test_english_and_finnish_have_the_same_module_files():

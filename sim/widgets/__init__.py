@@ -42,6 +42,26 @@ __all__ = [
     "View",
 ]
 
+# --- modules 5–9: fidelity form, case-plan builder, benefits, employers, impact ---
+from sim.widgets.forms import (  # noqa: E402
+    BenefitsCalculator,
+    CasePlanBuilder,
+    FidelityForm,
+    benefits_calculator,
+    caseplan_builder,
+    fidelity_form,
+)
+from sim.widgets.modules import (  # noqa: E402
+    EmployerPlanner,
+    ImpactCalculator,
+    employer_planner,
+    impact_calculator,
+)
+
+__all__ += ["fidelity_form", "FidelityForm", "caseplan_builder", "CasePlanBuilder",
+            "benefits_calculator", "BenefitsCalculator", "employer_planner", "EmployerPlanner",
+            "impact_calculator", "ImpactCalculator"]
+
 # --- the planners' views (sim/widgets/pathways.py, sim/widgets/app.py) ---------
 from sim.widgets.app import PlannerApp, planner_app  # noqa: E402
 from sim.widgets.pathways import (  # noqa: E402
