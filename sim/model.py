@@ -180,6 +180,27 @@ class Model:
                      self.in_vocational):
             pool.reset()
 
+    def _teardown(self) -> None:
+        """Unhook the clients still in the system at the horizon.
+
+        Pending events and the processes waiting on them reference each other; left alone,
+        the whole final state (~10^6 objects at national scale) would wait for the cyclic
+        garbage collector, which takes seconds to trace it. Cutting the callbacks lets
+        reference counting free it at once.
+        """
+        env = self.env
+        for entry in env._queue:  # (time, priority, id, event)
+            entry[-1].callbacks = None
+        env._queue.clear()
+        for pool in (self.coordinators, self.caseload, self.places):
+            for entry in pool._queue:
+                if entry[0] is not None:
+                    entry[0].callbacks = None
+            pool._queue.clear()
+        for event in self.team._queue:
+            event.callbacks = None
+        self.team._queue.clear()
+
     def run(self) -> RunResult:
         s, env = self.s, self.env
         started = time.perf_counter()
@@ -202,6 +223,8 @@ class Model:
                 gc.enable()
         self.events.extend(self._rows)
         self._rows.clear()
+        pending = len(env._queue)
+        self._teardown()
 
         preloaded = np.array(self.preloaded, dtype=bool)
         kpis = compute_kpis(self.events, self.n_clients, preloaded,
@@ -224,6 +247,7 @@ class Model:
             "preloaded": int(preloaded.sum()),
             "events_logged": len(self.events),
             "engine_events": next(env._eid),  # simpy's event-id counter (read at no cost)
+            "pending_events_at_end": pending,
             "exits_all": dict(zip(EXITS, self.exits)),
             "peak": {"ips_caseload": self.caseload.peak_busy,
                      "assessment_in_service": self.coordinators.peak_busy,

@@ -24,7 +24,7 @@ from typing import Any
 from . import text as _text
 from .cli import KEY_KPIS
 from .experiment import Comparison, Replications, SweepResult
-from .report import json_default, write_xlsx, parameter_table, run_record, summary_table
+from .report import json_default, parameter_table, run_record, summary_table, write_xlsx
 from .results import kpi_unit
 from .scenario import PATHWAYS, Scenario, ScenarioError, list_presets, preset, scenario_from_text
 from .text import LANGUAGES

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from array import array
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -62,12 +63,9 @@ class EventLog:
 
     def extend(self, rows: list[tuple[int, float, int, int]]) -> None:
         """Append buffered (client, time, event, detail) rows."""
-        if rows:
-            client, time, event, detail = zip(*rows)
-            self.client.extend(client)
-            self.time.extend(time)
-            self.event.extend(event)
-            self.detail.extend(detail)
+        # one C-level pass per column (zip(*rows) is ~50x slower with a million live objects)
+        for i, column in enumerate((self.client, self.time, self.event, self.detail)):
+            column.extend(map(itemgetter(i), rows))
 
     def __len__(self) -> int:
         return len(self.client)
