@@ -10,6 +10,8 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 # nbgrader shells out to alembic through PATH, so every tool runs with the venv first
 export PATH := $(BIN):$(PATH)
+# Jupyter refuses to run as root unless told; containers and CI machines often are root
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: venv test test-fast simulate lab app book golden bench chromium lint clean \
         release collect grade feedback export formgrader
@@ -40,7 +42,7 @@ simulate: $(STAMP)
 	$(BIN)/worksim run varsinais-suomi --replications 20 --seed 1
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=course
+	$(BIN)/jupyter lab --notebook-dir=course $(ROOT_FLAG)
 
 app: $(STAMP)
 	@echo "planners' app: http://127.0.0.1:8866/ (add ?lang=fi for Finnish)"
@@ -68,7 +70,7 @@ export: $(STAMP)
 	$(BIN)/python assignments/tools.py export-cells --out assignments/exports/cell-scores.csv
 
 formgrader: $(STAMP)
-	cd assignments && $(BIN)/jupyter lab
+	cd assignments && $(BIN)/jupyter lab $(ROOT_FLAG)
 
 golden: $(STAMP)
 	$(BIN)/python tests/make_golden.py
