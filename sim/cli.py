@@ -145,7 +145,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         vary[key] = experiment.parse_range(values)
     target = experiment.parse_target(args.target) if args.target else None
     out = report.prepare_out_dir(args.out, f"{s.name}-sweep", overwrite=args.overwrite)
-    if target is not None and len(vary) == 1 and next(iter(vary)) in experiment._STAFF:
+    if target is not None and len(vary) == 1 and next(iter(vary)) in experiment.STAFF_PARAMETERS:
         param = next(iter(vary))
         result = experiment.min_staffing(s, param, vary[param], target, args.replications,
                                          args.seed, jobs=args.jobs, progress=_progress(args))

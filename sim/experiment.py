@@ -307,8 +307,8 @@ def sweep(scenario: Scenario, vary: Mapping[str, Sequence[Any]], replications: i
     return SweepResult(names, tuple(points), results, target)
 
 
-_STAFF = {"ips.coaches": ("caseload", "ips.caseload_per_coach"),
-          "assessment.coordinators": ("coordinators", "assessment.active_cases_per_coordinator")}
+STAFF_PARAMETERS = ("ips.coaches", "assessment.coordinators")
+"""The staffing fields the fewest-staff search varies (each has an offered-load floor)."""
 
 
 def offered_load(scenario: Scenario, seed: int = 1, replications: int = 3) -> dict[str, float]:
@@ -336,9 +336,9 @@ def min_staffing(scenario: Scenario, parameter: str, values: Sequence[float], ta
     are skipped; the floor is reported with the result. The answer is judged on the CI's
     far bound, so "meets" means "meets with 95 % confidence".
     """
-    if parameter not in _STAFF:
+    if parameter not in STAFF_PARAMETERS:
         raise ValueError(f"parameter {parameter!r}: the staffing search varies one of "
-                         f"{', '.join(_STAFF)}; use sweep() for other parameters.")
+                         f"{', '.join(STAFF_PARAMETERS)}; use sweep() for other parameters.")
     target = parse_target(target) if isinstance(target, str) else target
     load = offered_load(scenario, seed)
     floor = load[parameter]

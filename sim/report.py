@@ -4,6 +4,7 @@ STRESS-DES style report, so any run can be read, checked and repeated."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as _dt
 import json
 import math
@@ -19,7 +20,7 @@ import yaml
 
 from . import plots
 from .experiment import Replications, SummaryRow, SweepResult
-from .results import KPIS, kpi_unit
+from .results import KPIS
 from .scenario import Scenario
 
 __all__ = ["prepare_out_dir", "write_run", "write_sweep", "write_csv", "write_xlsx", "json_default",
@@ -82,7 +83,6 @@ def parameter_table(scenario: Scenario) -> list[dict[str, Any]]:
 
 
 def _unit_of(scenario: Scenario, path: str) -> str:
-    import dataclasses
     node: Any = scenario
     parts = path.split(".")
     for part in parts[:-1]:
@@ -270,6 +270,3 @@ def write_sweep(result: SweepResult, out: Path, kpis: Sequence[str], lang: str =
         _save(plots.capacity_figure(result, lang=lang), paths["capacity.png"])
     return paths
 
-
-def kpi_units(names: Iterable[str]) -> dict[str, str]:
-    return {n: kpi_unit(n) for n in names}

@@ -55,12 +55,6 @@ class EventLog:
         self.event = array("b")
         self.detail = array("b")
 
-    def add(self, client: int, time: float, event: int, detail: int = 0) -> None:
-        self.client.append(client)
-        self.time.append(time)
-        self.event.append(event)
-        self.detail.append(detail)
-
     def extend(self, rows: list[tuple[int, float, int, int]]) -> None:
         """Append buffered (client, time, event, detail) rows."""
         # one C-level pass per column (zip(*rows) is ~50x slower with a million live objects)
@@ -74,10 +68,6 @@ class EventLog:
         return {name: np.frombuffer(getattr(self, name), dtype=getattr(self, name).typecode)
                 for name in self.__slots__}
 
-    def rows(self, client: int) -> list[tuple[float, str, int]]:
-        """One client's journey as (time, event name, detail) rows, for reading and tests."""
-        return [(self.time[i], Event.NAMES[self.event[i]], self.detail[i])
-                for i in range(len(self.client)) if self.client[i] == client]
 
 
 @dataclass(frozen=True)

@@ -523,10 +523,7 @@ def _section(cls: type, path: str, data: Any) -> Any:
     nested = dict(dists)
     if cls is Stepwise:
         nested["onward"] = lambda p, v: _section(Onward, p + ".", v)
-    try:
-        return cls(**_kwargs(cls, path, data, nested))
-    except TypeError as exc:  # pragma: no cover - _kwargs already names unknown fields
-        raise ScenarioError(f"{path}: {exc}") from None
+    return cls(**_kwargs(cls, path, data, nested))
 
 
 def _arrivals(path: str, data: Any) -> Arrivals:
