@@ -9,12 +9,12 @@ from __future__ import annotations
 import gc
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
-import simpy
 
 from . import pathways
+from .engine import Engine
 from .resources import Level, MeetingQueue, Pool
 from .results import Event, EventLog, RunResult, compute_kpis
 from .scenario import EXITS, Scenario
@@ -34,14 +34,14 @@ class Model:
 
     def __init__(self, scenario: Scenario, seed: int, replication: int, keep_log: bool) -> None:
         s = self.s = scenario
-        self.env = env = simpy.Environment()
+        self.env = env = Engine()
         self.streams = Streams(seed, replication)
         self.events = EventLog()
         self._rows: list[tuple[int, float, int, int]] = []  # flushed into self.events
         self.log = self._make_log()
         self.keep_log = keep_log
         self.n_clients = 0
-        self.preloaded: list[bool] = []
+        self.n_preloaded = s.initial.total
         self.exits = [0] * len(EXITS)
 
         self.coordinators = Pool(env, s.assessment.slots)
@@ -57,8 +57,9 @@ class Model:
         self.profile_names = [p.name for p in profiles]
         self.routes = [s.route_for(p.name).probabilities() for p in profiles]
         self._transforms = self._build_transforms()
-        self.first = self._first_draws("")
-        self.first_initial = self._first_draws("initial.")
+        # pre-loaded clients are numbered first (they all enter at day 0), then referrals
+        self.initial_clients = self._clients("initial.", 0)
+        self.referred_clients = self._clients("", self.n_preloaded)
         self._later: dict[str, object] = {}
 
     def _build_transforms(self) -> dict[str, object]:
@@ -84,10 +85,10 @@ class Model:
             "voc_dropout": exponential_time(s.vocational.dropout_per_year_in_service),
         }
 
-    def _first_draws(self, prefix: str) -> pathways.FirstDraws:
-        return pathways.FirstDraws(**{
-            field: self.streams.get(prefix + name, self._transforms.get(field))
-            for field, name in pathways.STREAM_NAMES.items()})
+    def _clients(self, prefix: str, first_id: int) -> Iterator[pathways.Client]:
+        return pathways.clients(first_id, [
+            self.streams.blocks(prefix + name, self._transforms.get(field))
+            for field, name in pathways.STREAM_NAMES.items()])
 
     def later(self, field: str) -> float:
         """A draw for a later episode (a second job search, a repeated period), in event order."""
@@ -98,23 +99,13 @@ class Model:
         return stream()
 
     # -- bookkeeping used by the pathway processes ---------------------------------------
-    def _make_log(self) -> Callable[..., None]:
-        """``log(client, event, detail=0)``: one buffered row (a closure: the hottest call)."""
-        append, env = self._rows.append, self.env
-
-        def log(c: pathways.Client, event: int, detail: int = 0) -> None:
-            append((c.id, env.now, event, detail))
-        return log
+    def _make_log(self) -> Callable[[tuple[int, float, int, int]], None]:
+        """``log((client id, time, event, detail))``: one buffered row."""
+        return self._rows.append
 
     def exit(self, c: pathways.Client, kind: int) -> None:
-        self._rows.append((c.id, self.env.now, Event.EXIT, kind))
+        self._rows.append((c.id, self.env._now, Event.EXIT, kind))
         self.exits[kind] += 1
-
-    def _new_client(self, draws: pathways.FirstDraws, preloaded: bool) -> pathways.Client:
-        client = pathways.Client(self.n_clients, draws)
-        self.n_clients += 1
-        self.preloaded.append(preloaded)
-        return client
 
     # -- processes ------------------------------------------------------------------------
     def _arrivals(self, index: int, per_year: float):
@@ -129,13 +120,15 @@ class Model:
         u_keep = self.streams[f"arrivals.{name}.thinning"]
         flat = min(season) == peak
         month_len = 365.0 / 12
+        next_client = self.referred_clients.__next__
         while True:
-            yield env.timeout(next_gap())
-            if not flat and u_keep() * peak >= season[int((env.now % 365.0) / month_len) % 12]:
+            yield next_gap()
+            if not flat and u_keep() * peak >= season[int((env._now % 365.0) / month_len) % 12]:
                 continue
-            c = self._new_client(self.first, preloaded=False)
-            self.log(c, Event.REFERRAL, index)
-            env.process(pathways.journey(self, c))
+            c = next_client()
+            self.n_clients += 1
+            self.log((c.id, env._now, Event.REFERRAL, index))
+            env.start(pathways.journey(self, c))
 
     def _preload(self) -> None:
         init = self.s.initial
@@ -146,9 +139,10 @@ class Model:
                              ("team", init.team_waiting),
                              ("referral", init.assessment_waiting)):
             for _ in range(count):
-                c = self._new_client(self.first_initial, preloaded=True)
-                self.log(c, Event.REFERRAL, -1)
-                self.env.process(pathways.journey(self, c, entry))
+                c = next(self.initial_clients)
+                self.n_clients += 1
+                self.log((c.id, self.env._now, Event.REFERRAL, -1))
+                self.env.start(pathways.journey(self, c, entry))
 
     def _levels(self) -> dict[str, Callable[[], int]]:
         """Series name -> current level, for the weekly samples."""
@@ -166,16 +160,16 @@ class Model:
     def _sampler(self, samples: dict[str, list]):
         levels = self._levels()
         while True:
-            samples["day"].append(self.env.now)
+            samples["day"].append(self.env._now)
             for name, level in levels.items():
                 samples[name].append(level())
             if len(self._rows) > 50_000:  # keep the log compact: rows -> typed arrays
                 self.events.extend(self._rows)
                 self._rows.clear()
-            yield self.env.timeout(SAMPLE_EVERY_DAYS)
+            yield SAMPLE_EVERY_DAYS
 
     def _end_warmup(self):
-        yield self.env.timeout(self.s.warmup_days)
+        yield self.s.warmup_days
         for pool in (self.coordinators, self.caseload, self.places, self.team, self.in_work,
                      self.in_vocational):
             pool.reset()
@@ -189,16 +183,9 @@ class Model:
         reference counting free it at once.
         """
         env = self.env
-        for entry in env._queue:  # (time, priority, id, event)
-            entry[-1].callbacks = None
-        env._queue.clear()
+        env.clear()
         for pool in (self.coordinators, self.caseload, self.places):
-            for entry in pool._queue:
-                if entry[0] is not None:
-                    entry[0].callbacks = None
             pool._queue.clear()
-        for event in self.team._queue:
-            event.callbacks = None
         self.team._queue.clear()
 
     def run(self) -> RunResult:
@@ -206,27 +193,27 @@ class Model:
         started = time.perf_counter()
         self._preload()
         for i, source in enumerate(s.arrivals.sources):
-            env.process(self._arrivals(i, source.per_year))
+            env.start(self._arrivals(i, source.per_year))
         samples: dict[str, list] = {name: [] for name in ("day",) + SERIES}
-        env.process(self._sampler(samples))
+        env.start(self._sampler(samples))
         if s.warmup_days > 0:
-            env.process(self._end_warmup())
-        # simpy keeps every pending process and event alive; the cyclic garbage collector
-        # would rescan them all many times over (2–3× the run time at national scale), so it
-        # is paused for the run and the cycles are collected afterwards as usual.
+            env.start(self._end_warmup())
+        # Every client in the system is a live generator; the cyclic garbage collector would
+        # rescan them all many times over (2–3× the run time at national scale), so it is
+        # paused until the final state has been freed by reference counting (_teardown).
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
             env.run(until=s.horizon_days)
+            self.events.extend(self._rows)
+            self._rows.clear()
+            pending = sum(1 for _ in env.pending())
+            self._teardown()
         finally:
             if gc_was_enabled:
                 gc.enable()
-        self.events.extend(self._rows)
-        self._rows.clear()
-        pending = len(env._queue)
-        self._teardown()
 
-        preloaded = np.array(self.preloaded, dtype=bool)
+        preloaded = np.arange(self.n_clients) < self.n_preloaded
         kpis = compute_kpis(self.events, self.n_clients, preloaded,
                             warmup=s.warmup_days, horizon=s.horizon_days)
         cap_ips, cap_coord = s.ips.slots, s.assessment.slots
@@ -246,7 +233,7 @@ class Model:
             "clients": self.n_clients,
             "preloaded": int(preloaded.sum()),
             "events_logged": len(self.events),
-            "engine_events": next(env._eid),  # simpy's event-id counter (read at no cost)
+            "engine_events": next(env._eid),  # calendar entries made (simpy's event ids)
             "pending_events_at_end": pending,
             "exits_all": dict(zip(EXITS, self.exits)),
             "peak": {"ips_caseload": self.caseload.peak_busy,

@@ -1,15 +1,17 @@
-"""The client's journey as simpy processes that read like the service path.
+"""The client's journey as flows (light simpy processes) that read like the service path.
 
 referral -> coordinator assessment -> team decision -> pathway (IPS coaching, stepwise work
-activity or vocational rehabilitation) -> exit. Every first-episode random quantity is drawn
+activity or vocational rehabilitation) -> exit. A flow yields a number of days to hold, or
+what a queue's ``acquire`` returns (see :mod:`sim.engine`). Every first-episode random quantity is drawn
 at referral from its own named stream, in referral order, so a client meets the same luck in
 every scenario (common random numbers), whatever routing or staffing change.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 from .results import Event
@@ -18,7 +20,7 @@ from .scenario import EXITS, PATHWAYS
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Model
 
-__all__ = ["Client", "FirstDraws", "STREAM_NAMES", "journey", "ENTRY_STAGES"]
+__all__ = ["Client", "STREAM_NAMES", "clients", "journey", "ENTRY_STAGES"]
 
 IPS, STEPWISE, VOCATIONAL = (PATHWAYS.index(p) for p in ("ips", "stepwise", "vocational"))
 X_EMPLOYED, X_EDUCATION, X_PENSION, X_DROPOUT, X_OTHER = (EXITS.index(x) for x in EXITS)
@@ -27,63 +29,40 @@ _DIRECT_EXIT = {PATHWAYS.index("education"): X_EDUCATION,
 ENTRY_STAGES = ("referral", "team", "ips_waiting", "ips_in_service", "stepwise_in_service",
                 "vocational_in_service")
 
-Proc = Generator  # a simpy process body
+Proc = Generator  # a flow's body (sim.engine.Flow)
 
 
-class Client:
-    """One person's first-episode luck, drawn at referral (latent attributes for CRN)."""
+class Client(NamedTuple):
+    """One person: an id and the first-episode luck drawn at referral (CRN latent values).
 
-    __slots__ = ("id", "profile", "route_u", "assess_days", "assess_patience", "ips_patience",
-                 "finds_job", "search_days", "tenure_days", "ips_dropout", "research_u",
-                 "step_patience", "step_days", "step_dropout", "onward_u", "voc_wait",
-                 "voc_days", "voc_dropout", "voc_outcome_u")
+    Field ``k`` of client ``i`` is the ``i``-th value of stream ``STREAM_NAMES[k]`` (for
+    clients pre-loaded at day 0, of ``"initial." + STREAM_NAMES[k]``), so a client meets
+    the same luck in every scenario. Clients are built a block at a time (see
+    :func:`clients`).
+    """
 
-    def __init__(self, cid: int, d: FirstDraws) -> None:
-        self.id = cid
-        self.profile = d.profile()
-        self.route_u = d.routing()
-        self.assess_days = d.assess_days()
-        self.assess_patience = d.assess_patience()
-        self.ips_patience = d.ips_patience()
-        self.finds_job = d.finds_job()
-        self.search_days = d.search_days()
-        self.tenure_days = d.tenure_days()
-        self.ips_dropout = d.ips_dropout()
-        self.research_u = d.research_u()
-        self.step_patience = d.step_patience()
-        self.step_days = d.step_days()
-        self.step_dropout = d.step_dropout()
-        self.onward_u = d.onward_u()
-        self.voc_wait = d.voc_wait()
-        self.voc_days = d.voc_days()
-        self.voc_dropout = d.voc_dropout()
-        self.voc_outcome_u = d.voc_outcome_u()
-
-
-class FirstDraws(NamedTuple):
-    """The named streams a client draws from at referral (one value each, in order)."""
-
-    profile: Callable[[], float]
-    routing: Callable[[], float]
-    assess_days: Callable[[], float]
-    assess_patience: Callable[[], float]
-    ips_patience: Callable[[], float]
-    finds_job: Callable[[], float]
-    search_days: Callable[[], float]
-    tenure_days: Callable[[], float]
-    ips_dropout: Callable[[], float]
-    research_u: Callable[[], float]
-    step_patience: Callable[[], float]
-    step_days: Callable[[], float]
-    step_dropout: Callable[[], float]
-    onward_u: Callable[[], float]
-    voc_wait: Callable[[], float]
-    voc_days: Callable[[], float]
-    voc_dropout: Callable[[], float]
-    voc_outcome_u: Callable[[], float]
+    id: int
+    profile: int
+    route_u: float
+    assess_days: float
+    assess_patience: float
+    ips_patience: float
+    finds_job: bool
+    search_days: float
+    tenure_days: float
+    ips_dropout: float
+    research_u: float
+    step_patience: float
+    step_days: float
+    step_dropout: float
+    onward_u: float
+    voc_wait: float
+    voc_days: float
+    voc_dropout: float
+    voc_outcome_u: float
 
 
-STREAM_NAMES = {"profile": "profile", "routing": "routing",
+STREAM_NAMES = {"profile": "profile", "route_u": "routing",
                 "assess_days": "assessment.duration", "assess_patience": "assessment.dropout",
                 "ips_patience": "ips.dropout_waiting", "finds_job": "ips.job_finder",
                 "search_days": "ips.days_to_job", "tenure_days": "ips.job_tenure",
@@ -92,7 +71,25 @@ STREAM_NAMES = {"profile": "profile", "routing": "routing",
                 "step_dropout": "stepwise.dropout_in_service", "onward_u": "stepwise.onward",
                 "voc_wait": "vocational.wait", "voc_days": "vocational.duration",
                 "voc_dropout": "vocational.dropout", "voc_outcome_u": "vocational.outcome"}
-"""FirstDraws field -> stream name (the name is what seeds the stream)."""
+"""Client field -> stream name (the name is what seeds the stream)."""
+
+assert tuple(STREAM_NAMES) == Client._fields[1:]
+
+
+def clients(first_id: int, columns: list[Iterator[list]]) -> Iterator[Client]:
+    """Clients numbered from ``first_id``; ``columns`` yield blocks of values, one per field.
+
+    C-level iterators build them a block at a time: a client costs one tuple.
+    """
+    return itertools.chain.from_iterable(_client_blocks(first_id, columns))
+
+
+def _client_blocks(first_id: int, columns: list[Iterator[list]]) -> Iterator[Iterator[Client]]:
+    start = first_id
+    for block in zip(*columns):
+        stop = start + len(block[0])
+        yield itertools.starmap(Client, zip(range(start, stop), *block))
+        start = stop
 
 
 def _pick(u: float, probabilities: tuple[float, ...]) -> int:
@@ -129,13 +126,13 @@ def assessment(m: Model, c: Client) -> Proc:
     """Wait for a coordinator's case place (FIFO, may drop out), then the assessment."""
     granted = yield m.coordinators.acquire(c.assess_patience)
     if not granted:
-        m.log(c, Event.RENEGE, 0)
+        m.log((c.id, m.env._now, Event.RENEGE, 0))
         m.exit(c, X_DROPOUT)
         return False
-    m.log(c, Event.ASSESS_START)
-    yield m.env.timeout(c.assess_days)
+    m.log((c.id, m.env._now, Event.ASSESS_START, 0))
+    yield c.assess_days
     m.coordinators.release()
-    m.log(c, Event.ASSESS_END)
+    m.log((c.id, m.env._now, Event.ASSESS_END, 0))
     return True
 
 
@@ -143,7 +140,7 @@ def team_decision(m: Model, c: Client) -> Proc:
     """Wait for the next team meeting with room on its agenda; the team picks a pathway."""
     yield m.team.wait_for_decision()
     pathway = _pick(c.route_u, m.routes[c.profile])
-    m.log(c, Event.DECISION, pathway)
+    m.log((c.id, m.env._now, Event.DECISION, pathway))
     return pathway
 
 
@@ -155,12 +152,12 @@ def ips_coaching(m: Model, c: Client, *, placed: bool = False, later: bool = Fal
     """
     ips = m.s.ips
     env = m.env
-    m.log(c, Event.IPS_QUEUE)
+    m.log((c.id, env._now, Event.IPS_QUEUE, 0))
     patience = m.later("ips_patience") if later else c.ips_patience
     if not (yield m.caseload.acquire(math.inf if placed else patience)):
-        m.log(c, Event.RENEGE, 1)
+        m.log((c.id, env._now, Event.RENEGE, 1))
         return m.exit(c, X_DROPOUT)
-    m.log(c, Event.IPS_START)
+    m.log((c.id, env._now, Event.IPS_START, 0))
     episode = 0
     full_limit = ips.discharge_after_unemployed_days or math.inf
     # a client already on the caseload at day 0 has been searching for part of the limit
@@ -178,24 +175,24 @@ def ips_coaching(m: Model, c: Client, *, placed: bool = False, later: bool = Fal
             research_u = later_draw("research_u")
         search = search if finds else math.inf
         until = min(search, dropout, limit)
-        yield env.timeout(until)
+        yield until
         if until != search:  # dropped out, discharged, or (never) found work
             m.caseload.release()
             return m.exit(c, X_DROPOUT if until == dropout else X_OTHER)
-        m.log(c, Event.JOB_START)
+        m.log((c.id, env._now, Event.JOB_START, 0))
         m.in_work.add(1)
         if tenure >= ips.step_down_after_employed_days:
-            yield env.timeout(ips.step_down_after_employed_days)
+            yield ips.step_down_after_employed_days
             m.in_work.add(-1)
             m.caseload.release()
             return m.exit(c, X_EMPLOYED)  # stable work: support steps down, place freed
-        yield env.timeout(tenure)
+        yield tenure
         m.in_work.add(-1)
-        m.log(c, Event.JOB_END)
+        m.log((c.id, env._now, Event.JOB_END, 0))
         if research_u >= ips.research_after_job_loss_share:
             m.caseload.release()
             return m.exit(c, X_OTHER)
-        yield env.timeout(ips.recontact_days)
+        yield ips.recontact_days
         episode += 1
         limit = full_limit
 
@@ -207,7 +204,7 @@ def stepwise(m: Model, c: Client, *, placed: bool = False) -> Proc:
     onward_names = sw.onward.NAMES
     period = 0
     while True:
-        m.log(c, Event.STEP_QUEUE)
+        m.log((c.id, env._now, Event.STEP_QUEUE, 0))
         if period == 0:
             patience, days, dropout, onward_u = c.step_patience, c.step_days, c.step_dropout, \
                 c.onward_u
@@ -218,18 +215,18 @@ def stepwise(m: Model, c: Client, *, placed: bool = False) -> Proc:
             dropout = later_draw("step_dropout")
             onward_u = later_draw("onward_u")
         if not (yield m.places.acquire(math.inf if placed and period == 0 else patience)):
-            m.log(c, Event.RENEGE, 2)
+            m.log((c.id, env._now, Event.RENEGE, 2))
             m.exit(c, X_DROPOUT)
             return False
-        m.log(c, Event.STEP_START)
+        m.log((c.id, env._now, Event.STEP_START, 0))
         if dropout < days:
-            yield env.timeout(dropout)
+            yield dropout
             m.places.release()
             m.exit(c, X_DROPOUT)
             return False
-        yield env.timeout(days)
+        yield days
         m.places.release()
-        m.log(c, Event.STEP_END)
+        m.log((c.id, env._now, Event.STEP_END, 0))
         period += 1
         onward = onward_names[_pick(onward_u, sw.onward.probabilities())]
         if onward == "repeat" and period < sw.max_periods:
@@ -237,7 +234,7 @@ def stepwise(m: Model, c: Client, *, placed: bool = False) -> Proc:
         if onward == "refer_ips":
             return True
         if onward == "open_market":
-            m.log(c, Event.JOB_START)
+            m.log((c.id, env._now, Event.JOB_START, 0))
             m.exit(c, X_EMPLOYED)
         else:
             m.exit(c, {"education": X_EDUCATION, "pension": X_PENSION}.get(onward, X_OTHER))
@@ -247,17 +244,17 @@ def stepwise(m: Model, c: Client, *, placed: bool = False) -> Proc:
 def vocational(m: Model, c: Client, *, started: bool = False) -> Proc:
     """Vocational rehabilitation by an outside provider: a wait, the programme, an outcome."""
     if not started:
-        yield m.env.timeout(c.voc_wait)
-    m.log(c, Event.VOC_START)
+        yield c.voc_wait
+    m.log((c.id, m.env._now, Event.VOC_START, 0))
     m.in_vocational.add(1)
     if c.voc_dropout < c.voc_days:
-        yield m.env.timeout(c.voc_dropout)
+        yield c.voc_dropout
         m.in_vocational.add(-1)
         return m.exit(c, X_DROPOUT)
-    yield m.env.timeout(c.voc_days)
+    yield c.voc_days
     m.in_vocational.add(-1)
-    m.log(c, Event.VOC_END)
+    m.log((c.id, m.env._now, Event.VOC_END, 0))
     if c.voc_outcome_u < m.s.vocational.employment_share:
-        m.log(c, Event.JOB_START)
+        m.log((c.id, m.env._now, Event.JOB_START, 0))
         return m.exit(c, X_EMPLOYED)
     return m.exit(c, X_OTHER)

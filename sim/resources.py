@@ -1,7 +1,8 @@
 """Capacity pools, the team's meeting queue and time-weighted levels (Law's area method).
 
 simpy has no built-in monitoring; these small classes add exactly what the KPIs need:
-FIFO slots with reneging (a slot is a coordinator's case place or a coach's caseload place),
+FIFO slots with reneging (a slot is a coordinator's case place or a coach's caseload place)
+for the clients' flows (:mod:`sim.engine`),
 the number waiting and busy as time-weighted averages since the end of the warm-up, and the
 largest number ever busy (so tests can prove a cap is never exceeded).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
-import simpy
+from .engine import PARKED, Engine, Flow
 
 __all__ = ["Level", "Pool", "MeetingQueue"]
 
@@ -21,16 +22,16 @@ class Level:
 
     __slots__ = ("env", "value", "_area", "_last", "_start", "peak")
 
-    def __init__(self, env: simpy.Environment) -> None:
+    def __init__(self, env: Engine) -> None:
         self.env = env
         self.value = 0
         self._area = 0.0
-        self._last = env.now
-        self._start = env.now
+        self._last = env._now
+        self._start = env._now
         self.peak = 0
 
     def add(self, delta: int) -> None:
-        now = self.env.now
+        now = self.env._now
         self._area += self.value * (now - self._last)
         self._last = now
         self.value += delta
@@ -40,11 +41,11 @@ class Level:
     def reset(self) -> None:
         """Start integrating afresh from now (the end of the warm-up)."""
         self._area = 0.0
-        self._last = self._start = self.env.now
+        self._last = self._start = self.env._now
 
     def mean(self) -> float:
         """Time-weighted mean from the last reset to now."""
-        now = self.env.now
+        now = self.env._now
         span = now - self._start
         if span <= 0:
             return math.nan
@@ -54,13 +55,14 @@ class Level:
 class Pool:
     """``capacity`` identical slots served first-come first-served; waiters may renege.
 
-    ``acquire(patience)`` returns an event whose value is True when a slot is granted and
-    False when the client's patience ran out first. ``capacity=None`` means unlimited.
+    A flow yields ``acquire(patience)`` and resumes with True when a slot is granted (at once
+    if one is free) and False when its patience ran out first. ``capacity=None`` means
+    unlimited.
     The numbers busy and waiting are integrated over time inline (this is the model's
     hottest code), so ``mean_busy()`` and ``mean_waiting()`` are exact time averages.
     """
 
-    def __init__(self, env: simpy.Environment, capacity: int | None) -> None:
+    def __init__(self, env: Engine, capacity: int | None) -> None:
         self.env = env
         self.capacity = math.inf if capacity is None else capacity
         self._queue: deque[list] = deque()
@@ -69,62 +71,80 @@ class Pool:
         self.peak_busy = 0
         self._busy_area = 0.0
         self._wait_area = 0.0
-        self._last = self._start = env.now
+        self._last = self._start = env._now
 
     def _tick(self) -> None:
-        now = self.env.now
+        now = self.env._now
         dt = now - self._last
         if dt:
             self._busy_area += self.busy * dt
             self._wait_area += self.waiting * dt
             self._last = now
 
-    def acquire(self, patience: float = math.inf) -> simpy.Event:
-        event = self.env.event()
-        self._tick()
+    def acquire(self, patience: float = math.inf) -> bool | None:
+        """Ask for a slot for the running flow: ``True`` at once, else :data:`PARKED`.
+
+        A parked flow is woken with ``True`` when a slot frees, or with ``False`` when its
+        ``patience`` (days) runs out first. Yield the result: ``granted = yield
+        pool.acquire(patience)``.
+        """
+        now = self.env._now
+        dt = now - self._last
+        if dt:
+            self._busy_area += self.busy * dt
+            self._wait_area += self.waiting * dt
+            self._last = now
         if self.busy < self.capacity and not self.waiting:
             self.busy += 1
             if self.busy > self.peak_busy:
                 self.peak_busy = self.busy
-            event.succeed(True)
-            return event
-        entry = [event]
+            return True
+        flow = self.env._active_proc
+        if flow.__class__ is not Flow:
+            raise RuntimeError("Pool.acquire() must be called from a flow (Engine.start) "
+                               f"while it runs, not from {flow!r}.")
+        entry = [flow]
         self._queue.append(entry)
         self.waiting += 1
         if patience != math.inf:
             self.env.timeout(patience).callbacks.append(lambda _e, entry=entry: self._renege(entry))
-        return event
+        return PARKED
 
     def _renege(self, entry: list) -> None:
-        event = entry[0]
-        if event is not None:
+        flow = entry[0]
+        if flow is not None:
             entry[0] = None
             self._tick()
             self.waiting -= 1
-            event.succeed(False)
+            self.env.wake(flow, False)
 
     def release(self) -> None:
-        self._tick()
+        now = self.env._now
+        dt = now - self._last
+        if dt:
+            self._busy_area += self.busy * dt
+            self._wait_area += self.waiting * dt
+            self._last = now
         self.busy -= 1
         queue = self._queue
         while queue and self.busy < self.capacity:
             entry = queue.popleft()
-            event, entry[0] = entry[0], None
-            if event is None:  # reneged earlier; dropped lazily
+            flow, entry[0] = entry[0], None
+            if flow is None:  # reneged earlier; dropped lazily
                 continue
             self.waiting -= 1
             self.busy += 1
-            event.succeed(True)
+            self.env.wake(flow, True)
         if self.busy > self.peak_busy:
             self.peak_busy = self.busy
 
     def reset(self) -> None:
         """Start the time averages afresh from now (the end of the warm-up)."""
         self._busy_area = self._wait_area = 0.0
-        self._last = self._start = self.env.now
+        self._last = self._start = self.env._now
 
     def _mean(self, area: float, level: int) -> float:
-        now = self.env.now
+        now = self.env._now
         span = now - self._start
         if span <= 0:
             return math.nan
@@ -140,34 +160,39 @@ class Pool:
 class MeetingQueue:
     """Clients waiting for the multidisciplinary team, decided in batches at each meeting."""
 
-    def __init__(self, env: simpy.Environment, *, enabled: bool, interval_days: float,
+    def __init__(self, env: Engine, *, enabled: bool, interval_days: float,
                  first_day: float, per_meeting: int | None) -> None:
         self.env = env
         self.enabled = enabled
         self.per_meeting = math.inf if per_meeting is None else per_meeting
-        self._queue: deque[simpy.Event] = deque()
+        self._queue: deque[Flow] = deque()
         self.level = Level(env)
         if enabled:
-            env.process(self._meetings(interval_days, first_day))
+            env.start(self._meetings(interval_days, first_day))
 
-    def wait_for_decision(self) -> simpy.Event:
-        event = self.env.event()
+    def wait_for_decision(self) -> bool | None:
+        """Queue the running flow for the next meeting (yield the result)."""
         if not self.enabled:
-            return event.succeed()
-        self._queue.append(event)
+            return True
+        flow = self.env._active_proc
+        if flow.__class__ is not Flow:
+            raise RuntimeError("MeetingQueue.wait_for_decision() must be called from a flow "
+                               f"(Engine.start) while it runs, not from {flow!r}.")
+        self._queue.append(flow)
         self.level.add(1)
-        return event
+        return PARKED
 
     def _meetings(self, interval: float, first_day: float):
-        yield self.env.timeout(first_day)
+        yield first_day
+        wake = self.env.wake
         while True:
             decided = 0
             while self._queue and decided < self.per_meeting:
-                self._queue.popleft().succeed()
+                wake(self._queue.popleft(), True)
                 decided += 1
             if decided:
                 self.level.add(-decided)
-            yield self.env.timeout(interval)
+            yield interval
 
     @property
     def waiting(self) -> int:

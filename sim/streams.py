@@ -56,13 +56,22 @@ class Streams:
     def get(self, name: str, transform: Transform | None = None) -> Callable[[], float]:
         stream = self._streams.get(name)
         if stream is None:
-            seq = np.random.SeedSequence(entropy=self.seed,
-                                         spawn_key=(self.replication, stream_id(name)))
-            gen = np.random.Generator(np.random.PCG64(seq))
             # chain's __next__ runs in C; Python code runs only once per block
             stream = self._streams[name] = itertools.chain.from_iterable(
-                _blocks(gen, transform)).__next__
+                _blocks(self._generator(name), transform)).__next__
         return stream
+
+    def _generator(self, name: str) -> np.random.Generator:
+        seq = np.random.SeedSequence(entropy=self.seed,
+                                     spawn_key=(self.replication, stream_id(name)))
+        return np.random.Generator(np.random.PCG64(seq))
+
+    def blocks(self, name: str, transform: Transform | None = None) -> Iterator[list[float]]:
+        """The stream as successive blocks (lists) of values: the same values as ``get``."""
+        if name in self._streams:
+            raise ValueError(f"stream {name!r} is already in use")
+        self._streams[name] = None  # type: ignore[assignment]
+        return _blocks(self._generator(name), transform)
 
     def __getitem__(self, name: str) -> Callable[[], float]:
         return self.get(name)

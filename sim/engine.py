@@ -1,0 +1,273 @@
+"""A lean event core on simpy: a two-tier event calendar and light client processes.
+
+The pathway model has ~10^5 clients in the system at national scale, each holding one or two
+long timers (a job search, a period of work activity). Two costs of plain simpy dominate
+there, and this module removes both while keeping simpy's semantics and API:
+
+* **The calendar.** simpy keeps every pending event in one binary heap, so each step pays
+  ~17 levels of sifting for 10^5 pending events. :class:`Engine` keeps only the events of the
+  current one-day window in the heap and parks later ones in per-day buckets, which are
+  heapified when their day comes. Events still fire in exactly simpy's order: by time, then
+  priority, then the order in which they were scheduled.
+* **The process machinery.** A :class:`simpy.Process` costs an initialisation event, a
+  ``Timeout`` object per hold, a ``_resume`` with exception plumbing per step and a final
+  event when it ends. A :class:`Flow` is a generator driven directly by the engine: it is its
+  own calendar entry, so holding for ``d`` days costs one heap entry and nothing else.
+
+A flow's generator yields one of
+
+* a number — hold for that many days (``yield c.assess_days``);
+* a simpy event — wait for it and resume with its value;
+* :data:`PARKED` — a queue (:class:`~sim.resources.Pool`, the team) has taken the flow and
+  will :meth:`Engine.wake` it with a value;
+* any other value — continue at once with that value (a queue granting a place straight away
+  returns ``True``).
+
+Ordinary simpy processes, events and timeouts work in the same environment unchanged, with
+one deliberate difference: an event scheduled at infinite time stays pending for ever
+(simpy would process it, moving the clock to infinity, once nothing else is left).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator, Iterator
+from heapq import heapify, heappop, heappush
+from typing import Any
+
+import simpy
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import NORMAL, URGENT, Event
+
+__all__ = ["Engine", "Flow", "PARKED"]
+
+_INF = math.inf
+
+PARKED = None
+"""What a flow yields after a queue has parked it (the queue will wake it)."""
+
+
+class Flow:
+    """A generator driven by the engine; it is its own entry in the event calendar."""
+
+    __slots__ = ("engine", "_generator", "_value", "_error")
+
+    def __init__(self, engine: Engine, generator: Generator) -> None:
+        self.engine = engine
+        self._generator = generator
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def resume(self) -> None:
+        """Run the generator until it holds, parks, waits or ends (called by the engine)."""
+        engine = self.engine
+        engine._active_proc = self
+        send = self._generator.send
+        value, error = self._value, self._error
+        while True:
+            try:
+                if error is None:
+                    step = send(value)
+                else:
+                    self._error = None
+                    step = self._generator.throw(error)
+                    error = None
+            except StopIteration:
+                break
+            cls = step.__class__
+            if cls is float or cls is int:  # hold for `step` days (Engine._enter, inlined)
+                at = engine._now + step
+                if engine._now <= at < engine._window_end:
+                    heappush(engine._queue, (at, NORMAL, next(engine._eid), self))
+                elif at < _INF:
+                    key = int(at * engine._per_window)
+                    bucket = engine._buckets.get(key)
+                    if bucket is None:
+                        engine._new_bucket(key, (at, NORMAL, next(engine._eid), self))
+                    else:
+                        bucket.append((at, NORMAL, next(engine._eid), self))
+                else:
+                    engine._enter(at, NORMAL, self)
+                break
+            if step is PARKED:
+                break
+            if cls is bool:  # granted at once: continue now
+                value = step
+                continue
+            try:
+                callbacks = step.callbacks
+            except AttributeError:
+                raise RuntimeError(f"a flow yielded {step!r}; expected a number of days, "
+                                   "a simpy event, PARKED or True/False") from None
+            if callbacks is not None:  # a pending simpy event
+                callbacks.append(self._on_event)
+                break
+            if step._ok:  # an event already processed: its value now
+                value = step._value
+            else:
+                step._defused = True
+                error = step._value
+        engine._active_proc = None
+
+    def _on_event(self, event: Event) -> None:
+        if event._ok:
+            self._value = event._value
+        else:  # the failure is raised inside the generator, as in a simpy process
+            event._defused = True
+            self._error = event._value
+        self.resume()
+
+
+class Engine(simpy.Environment):
+    """``simpy.Environment`` with a two-tier calendar and :class:`Flow` processes.
+
+    ``window`` is the width (days) of the heap's time window; later events wait in buckets
+    of that width. Any positive width gives the same event order; one day suits the model.
+    """
+
+    def __init__(self, initial_time: float = 0.0, window: float = 1.0) -> None:
+        super().__init__(initial_time)
+        if not (window > 0 and math.frexp(window)[0] == 0.5):
+            raise ValueError(f"window: {window!r} must be a power of two (days), e.g. 1.0 or "
+                             "0.25, so that window edges are exact.")
+        self._per_window = 1.0 / window
+        self._window = int(initial_time * self._per_window)  # heap holds windows <= this
+        self._window_end = (self._window + 1) * window  # ... that is, times before this
+        self._buckets: dict[int, list[tuple]] = {}
+        self._days: list[int] = []  # heap of the buckets' keys
+        self._never: list[tuple] = []  # events at infinity: pending, never processed
+
+    # -- the calendar --------------------------------------------------------------------
+    def _enter(self, at: float, priority: int, event: Any) -> None:
+        if not at >= self._now:  # negative or NaN
+            raise ValueError(f"cannot schedule {event!r} at {at!r}: before now ({self._now}); "
+                             "a delay must be a number of days ≥ 0.")
+        entry = (at, priority, next(self._eid), event)
+        if at == math.inf:
+            self._never.append(entry)
+            return
+        if at < self._window_end:
+            heappush(self._queue, entry)
+        else:
+            key = int(at * self._per_window)
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                self._new_bucket(key, entry)
+            else:
+                bucket.append(entry)
+
+    def _new_bucket(self, key: int, entry: tuple) -> None:
+        self._buckets[key] = [entry]
+        heappush(self._days, key)
+
+    def schedule(self, event: Event, priority: int = NORMAL, delay: float = 0) -> None:
+        """Schedule a simpy *event* (simpy's own API; used by events and timeouts)."""
+        self._enter(self._now + delay, priority, event)
+
+    def _next_window(self) -> None:
+        if not self._days:
+            raise EmptySchedule
+        key = heappop(self._days)
+        queue = self._buckets.pop(key)
+        heapify(queue)
+        self._queue = queue
+        self._window = key
+        self._window_end = (key + 1) / self._per_window
+
+    def peek(self) -> float:
+        if self._queue:
+            return self._queue[0][0]
+        if self._days:
+            return min(self._buckets[self._days[0]])[0]
+        return math.inf
+
+    def pending(self) -> Iterator[Any]:
+        """Every scheduled, not yet processed event or flow (in no particular order)."""
+        for entry in self._queue:
+            yield entry[3]
+        for bucket in self._buckets.values():
+            for entry in bucket:
+                yield entry[3]
+        for entry in self._never:
+            yield entry[3]
+
+    def clear(self) -> None:
+        """Drop every pending event (end of a run; lets reference counting free them)."""
+        for event in self.pending():
+            if event.__class__ is not Flow:
+                event.callbacks = None
+        self._queue.clear()
+        self._buckets.clear()
+        self._days.clear()
+        self._never.clear()
+
+    # -- flows -----------------------------------------------------------------------------
+    def start(self, generator: Generator) -> Flow:
+        """Start *generator* as a :class:`Flow` now (after the current step, like simpy)."""
+        flow = Flow(self, generator)
+        self._enter(self._now, URGENT, flow)
+        return flow
+
+    def wake(self, flow: Flow, value: Any) -> None:
+        """Resume a parked flow with *value* now (after the current step)."""
+        flow._value = value
+        self._enter(self._now, NORMAL, flow)
+
+    # -- running -------------------------------------------------------------------------
+    def step(self) -> None:
+        if not self._queue:
+            self._next_window()
+        self._now, _, _, event = heappop(self._queue)
+        self._dispatch(event)
+
+    @staticmethod
+    def _dispatch(event: Any) -> None:
+        if event.__class__ is Flow:
+            event.resume()
+            return
+        callbacks, event.callbacks = event.callbacks, None
+        for callback in callbacks:
+            callback(event)
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+
+    def run(self, until: float | Event | None = None) -> Any:
+        """Process events until *until* (a time or an event) or until none are left."""
+        if until is not None:
+            if not isinstance(until, Event):
+                at = float(until)
+                if at <= self._now:
+                    raise ValueError(f"until ({at}) must be greater than the current time")
+                until = Event(self)
+                until._ok = True
+                until._value = None
+                self.schedule(until, URGENT, at - self._now)
+            elif until.callbacks is None:
+                return until.value
+            until.callbacks.append(StopSimulation.callback)
+        queue = self._queue
+        try:
+            while True:  # step() and _dispatch(), inlined: this loop is the hottest code
+                if not queue:
+                    self._next_window()
+                    queue = self._queue
+                self._now, _, _, event = heappop(queue)
+                if event.__class__ is Flow:
+                    event.resume()
+                    continue
+                callbacks, event.callbacks = event.callbacks, None
+                for callback in callbacks:
+                    callback(event)
+                if not event._ok and not hasattr(event, "_defused"):
+                    exc = type(event._value)(*event._value.args)
+                    exc.__cause__ = event._value
+                    raise exc
+        except StopSimulation as stop:
+            return stop.args[0]
+        except EmptySchedule:
+            if until is not None:
+                raise RuntimeError(f'No scheduled events left but "until" event was not '
+                                   f"triggered: {until}") from None
+            return None
