@@ -62,51 +62,51 @@ class Flow:
         """Run the generator until it holds, parks, waits or ends (called by the engine)."""
         engine = self.engine
         engine._active_proc = self
-        send = self._generator.send
-        value, error = self._value, self._error
+        error = self._error
+        try:
+            if error is None:
+                step = self._generator.send(self._value)
+            else:
+                self._error = None
+                step = self._generator.throw(error)
+        except StopIteration:
+            engine._active_proc = None
+            return
+        self._follow(step)
+
+    def _follow(self, step: Any) -> None:
+        """Act on what the generator yielded; continue it while the answer is immediate."""
+        engine = self.engine
         while True:
-            try:
-                if error is None:
-                    step = send(value)
-                else:
-                    self._error = None
-                    step = self._generator.throw(error)
-                    error = None
-            except StopIteration:
-                break
             cls = step.__class__
-            if cls is float or cls is int:  # hold for `step` days (Engine._enter, inlined)
-                at = engine._now + step
-                if engine._now <= at < engine._window_end:
-                    heappush(engine._queue, (at, NORMAL, next(engine._eid), self))
-                elif at < _INF:
-                    key = int(at * engine._per_window)
-                    bucket = engine._buckets.get(key)
-                    if bucket is None:
-                        engine._new_bucket(key, (at, NORMAL, next(engine._eid), self))
-                    else:
-                        bucket.append((at, NORMAL, next(engine._eid), self))
-                else:
-                    engine._enter(at, NORMAL, self)
+            if cls is float or cls is int:  # hold for `step` days
+                engine._enter(engine._now + step, NORMAL, self)
                 break
             if step is PARKED:
                 break
             if cls is bool:  # granted at once: continue now
                 value = step
-                continue
-            try:
-                callbacks = step.callbacks
-            except AttributeError:
-                raise RuntimeError(f"a flow yielded {step!r}; expected a number of days, "
-                                   "a simpy event, PARKED or True/False") from None
-            if callbacks is not None:  # a pending simpy event
-                callbacks.append(self._on_event)
-                break
-            if step._ok:  # an event already processed: its value now
-                value = step._value
             else:
-                step._defused = True
-                error = step._value
+                try:
+                    callbacks = step.callbacks
+                except AttributeError:
+                    raise RuntimeError(f"a flow yielded {step!r}; expected a number of days, "
+                                       "a simpy event, PARKED or True/False") from None
+                if callbacks is not None:  # a pending simpy event
+                    callbacks.append(self._on_event)
+                    break
+                if not step._ok:  # an event already processed, and failed
+                    step._defused = True
+                    try:
+                        step = self._generator.throw(step._value)
+                    except StopIteration:
+                        break
+                    continue
+                value = step._value
+            try:
+                step = self._generator.send(value)
+            except StopIteration:
+                break
         engine._active_proc = None
 
     def _on_event(self, event: Event) -> None:
@@ -183,19 +183,21 @@ class Engine(simpy.Environment):
 
     def pending(self) -> Iterator[Any]:
         """Every scheduled, not yet processed event or flow (in no particular order)."""
-        for entry in self._queue:
-            yield entry[3]
-        for bucket in self._buckets.values():
-            for entry in bucket:
+        for entries in (self._queue, *self._buckets.values(), self._never):
+            for entry in entries:
                 yield entry[3]
-        for entry in self._never:
-            yield entry[3]
+
+    def pending_count(self) -> int:
+        """How many events and flows are scheduled and not yet processed."""
+        return len(self._queue) + sum(map(len, self._buckets.values())) + len(self._never)
 
     def clear(self) -> None:
         """Drop every pending event (end of a run; lets reference counting free them)."""
-        for event in self.pending():
-            if event.__class__ is not Flow:
-                event.callbacks = None
+        for entries in (self._queue, *self._buckets.values(), self._never):
+            for entry in entries:
+                event = entry[3]
+                if event.__class__ is not Flow:
+                    event.callbacks = None  # an event and its waiters may form a cycle
         self._queue.clear()
         self._buckets.clear()
         self._days.clear()
@@ -253,9 +255,35 @@ class Engine(simpy.Environment):
                 if not queue:
                     self._next_window()
                     queue = self._queue
-                self._now, _, _, event = heappop(queue)
-                if event.__class__ is Flow:
-                    event.resume()
+                now, _, _, event = heappop(queue)
+                self._now = now
+                if event.__class__ is Flow:  # Flow.resume, inlined for the common case
+                    if event._error is not None:
+                        event.resume()
+                        continue
+                    self._active_proc = event
+                    try:
+                        step = event._generator.send(event._value)
+                    except StopIteration:
+                        self._active_proc = None
+                        continue
+                    cls = step.__class__
+                    if cls is float or cls is int:
+                        at = now + step
+                        if now <= at < self._window_end:
+                            heappush(queue, (at, NORMAL, next(self._eid), event))
+                        elif at < _INF:  # a later window (_enter, inlined)
+                            key = int(at * self._per_window)
+                            bucket = self._buckets.get(key)
+                            if bucket is None:
+                                self._new_bucket(key, (at, NORMAL, next(self._eid), event))
+                            else:
+                                bucket.append((at, NORMAL, next(self._eid), event))
+                        else:
+                            self._enter(at, NORMAL, event)
+                        self._active_proc = None
+                        continue
+                    event._follow(step)
                     continue
                 callbacks, event.callbacks = event.callbacks, None
                 for callback in callbacks:

@@ -177,10 +177,11 @@ class Model:
     def _teardown(self) -> None:
         """Unhook the clients still in the system at the horizon.
 
-        Pending events and the processes waiting on them reference each other; left alone,
-        the whole final state (~10^6 objects at national scale) would wait for the cyclic
-        garbage collector, which takes seconds to trace it. Cutting the callbacks lets
-        reference counting free it at once.
+        The flows reference the model (their generators' frames hold it) and the model
+        reaches them through the calendar and the queues; left alone, the whole final state
+        (~10^6 objects at national scale) would wait for the cyclic garbage collector, which
+        takes seconds to trace it. Emptying the calendar and the queues lets reference
+        counting free it at once.
         """
         env = self.env
         env.clear()
@@ -191,23 +192,23 @@ class Model:
     def run(self) -> RunResult:
         s, env = self.s, self.env
         started = time.perf_counter()
-        self._preload()
-        for i, source in enumerate(s.arrivals.sources):
-            env.start(self._arrivals(i, source.per_year))
-        samples: dict[str, list] = {name: [] for name in ("day",) + SERIES}
-        env.start(self._sampler(samples))
-        if s.warmup_days > 0:
-            env.start(self._end_warmup())
         # Every client in the system is a live generator; the cyclic garbage collector would
         # rescan them all many times over (2–3× the run time at national scale), so it is
         # paused until the final state has been freed by reference counting (_teardown).
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
+            self._preload()
+            for i, source in enumerate(s.arrivals.sources):
+                env.start(self._arrivals(i, source.per_year))
+            samples: dict[str, list] = {name: [] for name in ("day",) + SERIES}
+            env.start(self._sampler(samples))
+            if s.warmup_days > 0:
+                env.start(self._end_warmup())
             env.run(until=s.horizon_days)
             self.events.extend(self._rows)
             self._rows.clear()
-            pending = sum(1 for _ in env.pending())
+            pending = env.pending_count()
             self._teardown()
         finally:
             if gc_was_enabled:

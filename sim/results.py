@@ -57,9 +57,12 @@ class EventLog:
 
     def extend(self, rows: list[tuple[int, float, int, int]]) -> None:
         """Append buffered (client, time, event, detail) rows."""
-        # one C-level pass per column (zip(*rows) is ~50x slower with a million live objects)
+        # one C-level pass per column (zip(*rows) is ~50x slower with a million live objects);
+        # numpy converts a column twice as fast as array.extend does
+        n = len(rows)
         for i, column in enumerate((self.client, self.time, self.event, self.detail)):
-            column.extend(map(itemgetter(i), rows))
+            column.frombytes(np.fromiter(map(itemgetter(i), rows), dtype=column.typecode,
+                                         count=n).tobytes())
 
     def __len__(self) -> int:
         return len(self.client)

@@ -21,7 +21,7 @@ from .scenario import Dist
 
 __all__ = ["stream_id", "Streams", "sampler", "exponential_time"]
 
-_BLOCK = 2048
+_FIRST_BLOCK, _BLOCK = 64, 2048  # blocks grow from 64 values (a short run draws few) to 2048
 
 
 def stream_id(name: str) -> int:
@@ -33,9 +33,11 @@ Transform = Callable[[np.ndarray], np.ndarray]
 
 
 def _blocks(gen: np.random.Generator, transform: Transform | None) -> Iterator[list[float]]:
+    size = _FIRST_BLOCK
     while True:
-        block = gen.random(_BLOCK)
+        block = gen.random(size)
         yield (block if transform is None else transform(block)).tolist()
+        size = min(2 * size, _BLOCK)
 
 
 class Streams:
