@@ -16,23 +16,28 @@ there, and this module removes both while keeping simpy's semantics and API:
 
 A flow's generator yields one of
 
-* a number — hold for that many days (``yield c.assess_days``);
-* a simpy event — wait for it and resume with its value;
+* a number ≥ 0 — hold for that many days (``yield c.assess_days``) and resume with None,
+  as after a simpy timeout;
+* a simpy event — wait for it and resume with its value (a failed event's exception is
+  raised inside the generator, as in a simpy process);
 * :data:`PARKED` — a queue (:class:`~sim.resources.Pool`, the team) has taken the flow and
   will :meth:`Engine.wake` it with a value;
-* any other value — continue at once with that value (a queue granting a place straight away
-  returns ``True``).
+* ``True`` or ``False`` — continue at once with that value (a queue granting a place straight
+  away returns ``True``).
 
 Ordinary simpy processes, events and timeouts work in the same environment unchanged, with
 one deliberate difference: an event scheduled at infinite time stays pending for ever
 (simpy would process it, moving the clock to infinity, once nothing else is left).
+``tests/test_engine.py`` checks the order against plain simpy, event by event.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Generator, Iterator
 from heapq import heapify, heappop, heappush
+from math import floor
 from typing import Any
 
 import simpy
@@ -63,9 +68,10 @@ class Flow:
         engine = self.engine
         engine._active_proc = self
         error = self._error
+        value, self._value = self._value, None
         try:
             if error is None:
-                step = self._generator.send(self._value)
+                step = self._generator.send(value)
             else:
                 self._error = None
                 step = self._generator.throw(error)
@@ -86,12 +92,15 @@ class Flow:
                 break
             if cls is bool:  # granted at once: continue now
                 value = step
+            elif isinstance(step, numbers.Real):  # a numpy number, a Fraction...
+                engine._enter(engine._now + float(step), NORMAL, self)
+                break
             else:
                 try:
                     callbacks = step.callbacks
                 except AttributeError:
-                    raise RuntimeError(f"a flow yielded {step!r}; expected a number of days, "
-                                       "a simpy event, PARKED or True/False") from None
+                    raise RuntimeError(f"a flow yielded {step!r}; expected a number of days "
+                                       "≥ 0, a simpy event, PARKED or True/False") from None
                 if callbacks is not None:  # a pending simpy event
                     callbacks.append(self._on_event)
                     break
@@ -131,7 +140,7 @@ class Engine(simpy.Environment):
             raise ValueError(f"window: {window!r} must be a power of two (days), e.g. 1.0 or "
                              "0.25, so that window edges are exact.")
         self._per_window = 1.0 / window
-        self._window = int(initial_time * self._per_window)  # heap holds windows <= this
+        self._window = floor(initial_time * self._per_window)  # heap holds windows <= this
         self._window_end = (self._window + 1) * window  # ... that is, times before this
         self._buckets: dict[int, list[tuple]] = {}
         self._days: list[int] = []  # heap of the buckets' keys
@@ -149,7 +158,7 @@ class Engine(simpy.Environment):
         if at < self._window_end:
             heappush(self._queue, entry)
         else:
-            key = int(at * self._per_window)
+            key = floor(at * self._per_window)
             bucket = self._buckets.get(key)
             if bucket is None:
                 self._new_bucket(key, entry)
@@ -217,19 +226,30 @@ class Engine(simpy.Environment):
 
     # -- running -------------------------------------------------------------------------
     def step(self) -> None:
+        """Process the next event (or resume the next flow)."""
         if not self._queue:
             self._next_window()
         self._now, _, _, event = heappop(self._queue)
-        self._dispatch(event)
-
-    @staticmethod
-    def _dispatch(event: Any) -> None:
         if event.__class__ is Flow:
             event.resume()
-            return
+        else:
+            self._fire(event)
+
+    def _fire(self, event: Event) -> None:
+        """Call a simpy event's callbacks; raise its failure if nobody handled it (simpy's
+        ``step``)."""
         callbacks, event.callbacks = event.callbacks, None
-        for callback in callbacks:
-            callback(event)
+        try:
+            for callback in callbacks:
+                callback(event)
+        except StopSimulation:
+            # the rest of the callbacks run when the simulation resumes (as in simpy, which
+            # also re-queues the event when none are left)
+            rest = callbacks[callbacks.index(callback) + 1:]
+            if rest:
+                event.callbacks = rest
+                self._enter(self._now, -1, event)
+            raise
         if not event._ok and not hasattr(event, "_defused"):
             exc = type(event._value)(*event._value.args)
             exc.__cause__ = event._value
@@ -242,6 +262,10 @@ class Engine(simpy.Environment):
                 at = float(until)
                 if at <= self._now:
                     raise ValueError(f"until ({at}) must be greater than the current time")
+                if at == _INF:  # everything finite, then the clock stands at infinity
+                    self.run()
+                    self._now = at
+                    return None
                 until = Event(self)
                 until._ok = True
                 until._value = None
@@ -251,47 +275,43 @@ class Engine(simpy.Environment):
             until.callbacks.append(StopSimulation.callback)
         queue = self._queue
         try:
-            while True:  # step() and _dispatch(), inlined: this loop is the hottest code
+            while True:  # step(), inlined: this loop is the hottest code
                 if not queue:
                     self._next_window()
                     queue = self._queue
                 now, _, _, event = heappop(queue)
                 self._now = now
-                if event.__class__ is Flow:  # Flow.resume, inlined for the common case
-                    if event._error is not None:
-                        event.resume()
-                        continue
-                    self._active_proc = event
-                    try:
-                        step = event._generator.send(event._value)
-                    except StopIteration:
-                        self._active_proc = None
-                        continue
-                    cls = step.__class__
-                    if cls is float or cls is int:
-                        at = now + step
-                        if now <= at < self._window_end:
-                            heappush(queue, (at, NORMAL, next(self._eid), event))
-                        elif at < _INF:  # a later window (_enter, inlined)
-                            key = int(at * self._per_window)
-                            bucket = self._buckets.get(key)
-                            if bucket is None:
-                                self._new_bucket(key, (at, NORMAL, next(self._eid), event))
-                            else:
-                                bucket.append((at, NORMAL, next(self._eid), event))
-                        else:
-                            self._enter(at, NORMAL, event)
-                        self._active_proc = None
-                        continue
+                if event.__class__ is not Flow:
+                    self._fire(event)
+                    continue
+                # Flow.resume, inlined for the common case: the flow holds for a while
+                if event._error is not None:
+                    event.resume()
+                    continue
+                self._active_proc = event
+                value, event._value = event._value, None
+                try:
+                    step = event._generator.send(value)
+                except StopIteration:
+                    self._active_proc = None
+                    continue
+                cls = step.__class__
+                if cls is not float and cls is not int:
                     event._follow(step)
                     continue
-                callbacks, event.callbacks = event.callbacks, None
-                for callback in callbacks:
-                    callback(event)
-                if not event._ok and not hasattr(event, "_defused"):
-                    exc = type(event._value)(*event._value.args)
-                    exc.__cause__ = event._value
-                    raise exc
+                at = now + step
+                if now <= at < self._window_end:
+                    heappush(queue, (at, NORMAL, next(self._eid), event))
+                elif self._window_end <= at < _INF:  # a later window (_enter, inlined)
+                    key = floor(at * self._per_window)
+                    bucket = self._buckets.get(key)
+                    if bucket is None:
+                        self._new_bucket(key, (at, NORMAL, next(self._eid), event))
+                    else:
+                        bucket.append((at, NORMAL, next(self._eid), event))
+                else:  # infinity (pending for ever), or an error: before now, or NaN
+                    self._enter(at, NORMAL, event)
+                self._active_proc = None
         except StopSimulation as stop:
             return stop.args[0]
         except EmptySchedule:

@@ -248,8 +248,10 @@ def stress_report(reps: Replications, record: Mapping[str, Any]) -> str:
               f"- Random sampling: {record['random_numbers']}; first-episode durations are drawn "
               "for every client at referral so each client meets the same luck in every "
               f"scenario (common random numbers). Streams: {len(record['stream_map'])}.",
-              "- Execution: process interaction (simpy); FIFO queues; replications in separate "
-              "processes give results identical to serial runs.",
+              "- Execution: process interaction on simpy's event core (sim.engine: each client "
+              "is a generator flow; events fire in simpy's order of time, priority and "
+              "scheduling); FIFO queues; replications in separate processes give results "
+              "identical to serial runs.",
               f"- System: {env['cpu']} ({env['cores']} cores), {env['platform']}; wall time "
               f"{record['wall_seconds']:.1f} s.", "",
               "## 6 Code access", "",
