@@ -2,10 +2,15 @@
 
     python benchmarks/bench_sim.py            (or: make bench)
 
-Prints: engine events per second of the full model against a bare simpy M/M/c loop (target
-ratio ≥ 0.7); seconds and peak traced memory per replication for the county and national
-presets (targets < 0.3 s per county-year, < 10 s per national-year, < 1 GB); and the speed-up
-of a sweep on 2 processes against 1 (target ≥ 1.8×). Timings are medians of repeats.
+Prints: engine events per CPU second of the full model against a bare simpy M/M/c loop
+(target ratio ≥ 0.7; each model run is paired with a reference run just before it, and the
+median and range of the paired ratios are shown); seconds and peak traced memory per
+replication for the county and national presets (targets < 0.3 s per county-year, < 10 s per
+national-year, < 1 GB); and the speed-up of a sweep on 2 processes against 1 (target ≥ 1.8×).
+
+An engine event is one entry in the event calendar (simpy's event-id counter counts them
+in both engines). For context it also runs the same M/M/c loop on the model's own engine
+(sim.engine: flows and a Pool), which shows what the engine costs apart from the model.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import tracemalloc
 import simpy
 
 import sim
+from sim.engine import Engine
+from sim.resources import Pool
 
 
 def bare_mmc(customers: int = 100_000, servers: int = 5, lam: float = 4.5, seed: int = 1,
@@ -51,10 +58,36 @@ def bare_mmc(customers: int = 100_000, servers: int = 5, lam: float = 4.5, seed:
 
     env.process(source(env))
     first = next(env._eid)
-    started = time.perf_counter()
+    started = time.process_time()
     env.run(until=1e11)
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started
     return next(env._eid) - first, seconds
+
+
+def lean_mmc(customers: int = 100_000, servers: int = 5, lam: float = 4.5, seed: int = 1):
+    """The same M/M/c loop on the model's engine: customers are flows, the desk a Pool."""
+    env = Engine()
+    desk = Pool(env, servers)
+    arrivals, services = random.Random(seed), random.Random(seed + 1)
+    waits = []
+
+    def customer():
+        t = env.now
+        yield desk.acquire()
+        waits.append(env.now - t)
+        yield services.expovariate(1.0)
+        desk.release()
+
+    def source():
+        for _ in range(customers):
+            yield arrivals.expovariate(lam)
+            env.start(customer())
+
+    env.start(source())
+    started = time.process_time()
+    env.run(until=1e11)
+    seconds = time.process_time() - started
+    return next(env._eid), seconds, statistics.fmean(waits)
 
 
 def median_time(fn, repeats: int) -> tuple[float, object]:
@@ -74,14 +107,27 @@ def cpu_seconds(fn) -> float:
     return time.process_time() - started
 
 
-def events_per_second(scenario, repeats: int):
-    """Median simpy events per wall second of the full model, and the last run's result."""
-    rates, result = [], None
+def paired_rates(run_model, repeats: int):
+    """Events per CPU second of ``run_model()`` -> (events, seconds, extra), each run paired
+    with short bare simpy runs just before and after it; returns the median rate, the median
+    and range of the paired ratios, and the last run's output. Pairing cancels most of this
+    machine's drift in speed between runs."""
+    rates, ratios, out = [], [], None
     for _ in range(repeats):
-        started = time.perf_counter()
-        result = sim.run(scenario, seed=1)
-        rates.append(result.meta["engine_events"] / (time.perf_counter() - started))
-    return statistics.median(rates), result
+        before = bare_mmc(customers=30_000)
+        out = run_model()
+        after = bare_mmc(customers=30_000)
+        rate = out[0] / out[1]
+        rates.append(rate)
+        ratios.append(rate / ((before[0] + after[0]) / (before[1] + after[1])))
+    return statistics.median(rates), statistics.median(ratios), min(ratios), max(ratios), out
+
+
+def model_run(scenario):
+    """One replication as (engine events, CPU seconds, result)."""
+    started = time.process_time()
+    result = sim.run(scenario, seed=1)
+    return result.meta["engine_events"], time.process_time() - started, result
 
 
 def peak_mb(fn) -> float:
@@ -114,24 +160,32 @@ def main(argv=None) -> int:
               f"replications: 1 process {t1:.2f} s, 2 processes {t2:.2f} s, speed-up "
               f"{t1 / t2:.2f}× (target ≥ 1.8×); identical results: {same}")
 
-    # 2. engine events per second: full model vs bare simpy
+    # 2. engine events per CPU second: full model vs bare simpy, each run paired with one
     ref = [bare_mmc() for _ in range(repeats)]
     ref_rate = statistics.median(ev / s for ev, s in ref)
-    county = sim.preset("varsinais-suomi").with_changes({"horizon_days": 365})
-    national = sim.preset("national")  # horizon 365 days
-    model_rate, r = events_per_second(national, repeats)
-    pending = r.meta["pending_events_at_end"]
-    deep = statistics.median(ev / s for ev, s in (bare_mmc(pending=pending) for _ in range(repeats)))
-    print(f"\n[engine] bare simpy M/M/c: {ref_rate:,.0f} events/s; full model (national): "
-          f"{model_rate:,.0f} events/s; ratio {model_rate / ref_rate:.2f} (target ≥ 0.70)")
-    print(f"[engine] context: the bare loop with the model's {pending:,} pending events in the "
-          f"heap runs {deep:,.0f} events/s (ratio to it {model_rate / deep:.2f})")
+    print(f"\n[engine] bare simpy M/M/c (100,000 customers, c = 5, ρ = 0.9): {ref_rate:,.0f} "
+          f"events per CPU second, {ref[0][0] / 100_000:.1f} events a customer")
+    rate, ratio, low, high, lean = paired_rates(lean_mmc, repeats)
+    print(f"[engine] the same loop on sim.engine (flows and a Pool): {rate:,.0f} events/s, "
+          f"{lean[0] / 100_000:.1f} events a customer; ratio {ratio:.2f} [{low:.2f}–{high:.2f}]; "
+          f"mean wait {lean[2]:.3f} d (Erlang C 1.525 d)")
     county10 = sim.preset("varsinais-suomi").with_changes({"horizon_days": 3650})
-    county_rate, rc = events_per_second(county10, repeats)
-    print(f"[engine] county model (varsinais-suomi, 10 years, {rc.meta['engine_events']:,} events): "
-          f"{county_rate:,.0f} events/s; ratio {county_rate / ref_rate:.2f} (target ≥ 0.70)")
+    rate, ratio, low, high, (events, _, _) = paired_rates(lambda: model_run(county10),
+                                                          max(repeats, 5))
+    print(f"[engine] full model, county (varsinais-suomi, 10 years, {events:,} events): "
+          f"{rate:,.0f} events/s; ratio {ratio:.2f} [{low:.2f}–{high:.2f}] (target ≥ 0.70)")
+    national = sim.preset("national")  # horizon 365 days
+    rate, ratio, low, high, (events, _, r) = paired_rates(lambda: model_run(national), repeats)
+    pending = r.meta["pending_events_at_end"]
+    print(f"[engine] full model, national (1 year, {events:,} events, {pending:,} still "
+          f"pending at the end): {rate:,.0f} events/s; ratio {ratio:.2f} [{low:.2f}–{high:.2f}] "
+          "(target ≥ 0.70)")
+    deep = statistics.median(ev / s for ev, s in (bare_mmc(pending=pending) for _ in range(repeats)))
+    print(f"[engine] context: bare simpy with that many pending events in its heap runs "
+          f"{deep:,.0f} events/s")
 
     # 3. seconds and memory per replication
+    county = sim.preset("varsinais-suomi").with_changes({"horizon_days": 365})
     for name, scenario, target in (("varsinais-suomi, 1 year", county, 0.3),
                                    ("national, 1 year", national, 10.0)):
         seconds, res = median_time(lambda s=scenario: sim.run(s, seed=1), max(repeats, 3)

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from heapq import heapify, heappop, heappush
 from math import floor
 from typing import Any
@@ -44,7 +44,7 @@ import simpy
 from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import NORMAL, URGENT, Event
 
-__all__ = ["Engine", "Flow", "PARKED"]
+__all__ = ["Engine", "Flow", "Call", "PARKED"]
 
 _INF = math.inf
 
@@ -127,6 +127,17 @@ class Flow:
         self.resume()
 
 
+class Call:
+    """A function call booked in the calendar (:meth:`Engine.call_later`): lighter than a
+    simpy timeout with a callback, which it replaces for the queues' patience timers."""
+
+    __slots__ = ("function", "argument")
+
+    def __init__(self, function: Callable[[Any], None], argument: Any) -> None:
+        self.function = function
+        self.argument = argument
+
+
 class Engine(simpy.Environment):
     """``simpy.Environment`` with a two-tier calendar and :class:`Flow` processes.
 
@@ -205,7 +216,7 @@ class Engine(simpy.Environment):
         for entries in (self._queue, *self._buckets.values(), self._never):
             for entry in entries:
                 event = entry[3]
-                if event.__class__ is not Flow:
+                if isinstance(event, Event):
                     event.callbacks = None  # an event and its waiters may form a cycle
         self._queue.clear()
         self._buckets.clear()
@@ -224,6 +235,12 @@ class Engine(simpy.Environment):
         flow._value = value
         self._enter(self._now, NORMAL, flow)
 
+    def call_later(self, delay: float, function: Callable[[Any], None], argument: Any) -> Call:
+        """Call ``function(argument)`` after *delay* days (ordered like a timeout made now)."""
+        call = Call(function, argument)
+        self._enter(self._now + delay, NORMAL, call)
+        return call
+
     # -- running -------------------------------------------------------------------------
     def step(self) -> None:
         """Process the next event (or resume the next flow)."""
@@ -232,6 +249,8 @@ class Engine(simpy.Environment):
         self._now, _, _, event = heappop(self._queue)
         if event.__class__ is Flow:
             event.resume()
+        elif event.__class__ is Call:
+            event.function(event.argument)
         else:
             self._fire(event)
 
@@ -281,8 +300,12 @@ class Engine(simpy.Environment):
                     queue = self._queue
                 now, _, _, event = heappop(queue)
                 self._now = now
-                if event.__class__ is not Flow:
-                    self._fire(event)
+                cls = event.__class__
+                if cls is not Flow:
+                    if cls is Call:
+                        event.function(event.argument)
+                    else:
+                        self._fire(event)
                     continue
                 # Flow.resume, inlined for the common case: the flow holds for a while
                 if event._error is not None:

@@ -107,7 +107,7 @@ class Pool:
         self._queue.append(entry)
         self.waiting += 1
         if patience != math.inf:
-            self.env.timeout(patience).callbacks.append(lambda _e, entry=entry: self._renege(entry))
+            self.env.call_later(patience, self._renege, entry)
         return PARKED
 
     def _renege(self, entry: list) -> None:

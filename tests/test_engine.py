@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from simpy.core import EmptySchedule
 
-from sim.engine import PARKED, Engine, Flow
+from sim.engine import PARKED, Call, Engine, Flow
 from sim.resources import Pool
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -570,6 +570,54 @@ def test_power_of_two_windows_are_accepted(window):
     env.timeout(3.0)
     env.run()
     assert env.now == 3.0
+
+
+def _callbacks_program(env, delays, book):
+    """Walkers plus booked calls: ``book(env, delay, label, trace)`` books one call."""
+    trace: list = []
+
+    def walker(label):
+        for delay in delays[::-1]:
+            yield env.timeout(delay)
+            trace.append((env.now, "walk", label))
+
+    for i, delay in enumerate(delays):
+        book(env, delay, i, trace)
+        env.process(walker(i))
+    env.run()
+    return trace
+
+
+def _book_timeout(env, delay, label, trace):
+    env.timeout(delay).callbacks.append(lambda _e: trace.append((env.now, "call", label)))
+
+
+def _book_call(env, delay, label, trace):
+    call = env.call_later(delay, lambda x: trace.append((env.now, "call", x)), label)
+    assert isinstance(call, Call)
+
+
+@HYPO
+@given(delays=st.lists(st.one_of(st.sampled_from(EDGES), st.floats(0, 500, allow_nan=False),
+                                 st.integers(0, 5)), min_size=1, max_size=12),
+       window=windows)
+def test_call_later_fires_where_a_timeout_callback_would(delays, window):
+    """A booked call is ordered exactly like a simpy timeout made at the same moment."""
+    reference = _callbacks_program(simpy.Environment(), delays, _book_timeout)
+    assert _callbacks_program(Engine(window=window), delays, _book_call) == reference
+
+
+def test_booked_calls_are_pending_until_fired_and_cleared_with_the_rest():
+    env = Engine()
+    fired = []
+    env.call_later(3.0, fired.append, "a")
+    env.call_later(500.0, fired.append, "b")
+    assert sum(isinstance(e, Call) for e in env.pending()) == 2 == env.pending_count()
+    env.run(until=10.0)
+    assert fired == ["a"] and env.pending_count() == 1
+    env.clear()
+    env.run()
+    assert fired == ["a"] and env.pending_count() == 0
 
 
 def test_clear_empties_every_tier():
