@@ -55,7 +55,8 @@ class Model:
         self.in_vocational = Level(env)
         profiles = s.arrivals.profiles
         self.profile_names = [p.name for p in profiles]
-        self.routes = [s.route_for(p.name).probabilities() for p in profiles]
+        self.routes = [pathways.Picker(s.route_for(p.name).probabilities()) for p in profiles]
+        self.onward = pathways.Picker(s.stepwise.onward.probabilities())
         self._transforms = self._build_transforms()
         # pre-loaded clients are numbered first (they all enter at day 0), then referrals
         self.initial_clients = self._clients("initial.", 0)

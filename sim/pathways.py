@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from bisect import bisect_right
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -20,7 +21,7 @@ from .scenario import EXITS, PATHWAYS
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Model
 
-__all__ = ["Client", "STREAM_NAMES", "clients", "journey", "ENTRY_STAGES"]
+__all__ = ["Client", "STREAM_NAMES", "Picker", "clients", "journey", "ENTRY_STAGES"]
 
 IPS, STEPWISE, VOCATIONAL = (PATHWAYS.index(p) for p in ("ips", "stepwise", "vocational"))
 X_EMPLOYED, X_EDUCATION, X_PENSION, X_DROPOUT, X_OTHER = (EXITS.index(x) for x in EXITS)
@@ -92,13 +93,20 @@ def _client_blocks(first_id: int, columns: list[Iterator[list]]) -> Iterator[Ite
         start = stop
 
 
-def _pick(u: float, probabilities: tuple[float, ...]) -> int:
-    acc = 0.0
-    for i, p in enumerate(probabilities):
-        acc += p
-        if u < acc:
-            return i
-    return max(i for i, p in enumerate(probabilities) if p > 0)
+class Picker:
+    """Picks an option for a uniform draw ``u``: option ``i`` when the shares before it sum
+    to ≤ u < the shares up to it, so options keep their slices of [0, 1) (CRN-friendly);
+    a u beyond the rounded total goes to the last option with a share."""
+
+    __slots__ = ("_edges", "_last")
+
+    def __init__(self, shares: tuple[float, ...]) -> None:
+        self._edges = list(itertools.accumulate(shares))
+        self._last = max(i for i, p in enumerate(shares) if p > 0)
+
+    def __call__(self, u: float) -> int:
+        i = bisect_right(self._edges, u)
+        return i if i <= self._last else self._last
 
 
 def journey(m: Model, c: Client, entry: str = "referral") -> Proc:
@@ -139,7 +147,7 @@ def assessment(m: Model, c: Client) -> Proc:
 def team_decision(m: Model, c: Client) -> Proc:
     """Wait for the next team meeting with room on its agenda; the team picks a pathway."""
     yield m.team.wait_for_decision()
-    pathway = _pick(c.route_u, m.routes[c.profile])
+    pathway = m.routes[c.profile](c.route_u)
     m.log((c.id, m.env._now, Event.DECISION, pathway))
     return pathway
 
@@ -228,7 +236,7 @@ def stepwise(m: Model, c: Client, *, placed: bool = False) -> Proc:
         m.places.release()
         m.log((c.id, env._now, Event.STEP_END, 0))
         period += 1
-        onward = onward_names[_pick(onward_u, sw.onward.probabilities())]
+        onward = onward_names[m.onward(onward_u)]
         if onward == "repeat" and period < sw.max_periods:
             continue
         if onward == "refer_ips":

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim import Scenario
+from sim.pathways import Picker
 from sim.results import Event
 
 shares = st.lists(st.integers(0, 5), min_size=6, max_size=6).filter(lambda xs: sum(xs) > 0)
@@ -53,3 +54,27 @@ def test_conservation_and_non_negative_times(scenario, seed):
     assert r.meta["peak"]["ips_caseload"] <= scenario.ips.slots
     exits = np.count_nonzero(a["event"] == Event.EXIT)
     assert exits == sum(r.meta["exits_all"].values())
+
+
+def _pick_by_walking(u: float, shares: list[float]) -> int:
+    """The routing rule written out: the first option whose running total exceeds u."""
+    total = 0.0
+    for i, share in enumerate(shares):
+        total += share
+        if u < total:
+            return i
+    return max(i for i, share in enumerate(shares) if share > 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(weights=shares, u=st.floats(0, 1, exclude_max=True),
+       edge=st.integers(0, 5))
+def test_picker_gives_each_option_its_slice(weights, u, edge):
+    """Picker (bisection over running totals) agrees with walking the shares, also exactly
+    on the slices' edges and beyond a total that rounds below 1."""
+    shares_ = [w / sum(weights) for w in weights]
+    pick = Picker(tuple(shares_))
+    running = list(np.cumsum(shares_))
+    for x in (u, float(running[edge]), 1.0, float(np.nextafter(running[edge], 0))):
+        assert pick(x) == _pick_by_walking(x, shares_)
+        assert shares_[pick(x)] > 0
