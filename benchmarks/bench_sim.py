@@ -146,24 +146,12 @@ def main(argv=None) -> int:
     repeats = 1 if args.quick else args.repeats
     print(f"python {sys.version.split()[0]}, simpy {simpy.__version__}, {os.cpu_count()} cores")
 
-    # 1. sweep speed-up on 2 processes (first, while this process is still small to fork):
-    # a county sweep of 3-year runs (~0.15 s a task) and of 10-year runs (~0.5 s a task)
-    coaches = [14, 16, 18, 20] if args.quick else [12, 14, 16, 18, 20, 22, 24, 26]
-    for years, reps in ((3, 6), (10, 2)):
-        base = sim.preset("keski-suomi").with_changes({"horizon_days": 365 * years})
-        vary = {"ips.coaches": coaches}
-        t1, r1 = median_time(lambda b=base, v=vary, n=reps: sim.sweep(b, v, n, seed=1, jobs=1), 1)
-        t2, r2 = median_time(lambda b=base, v=vary, n=reps: sim.sweep(b, v, n, seed=1, jobs=2), 1)
-        same = all(a.kpis == b.kpis for x, y in zip(r1.results, r2.results)
-                   for a, b in zip(x.runs, y.runs))
-        print(f"[sweep] keski-suomi {years}-year runs, {len(r1.points)} points × {reps} "
-              f"replications: 1 process {t1:.2f} s, 2 processes {t2:.2f} s, speed-up "
-              f"{t1 / t2:.2f}× (target ≥ 1.8×); identical results: {same}")
-
-    # 2. engine events per CPU second: full model vs bare simpy, each run paired with one
+    # 1. engine events per CPU second: full model vs bare simpy, each run paired with one
+    # (first, while this process's memory is fresh: a long session's scattered heap slows
+    # the model more than the small reference loop)
     ref = [bare_mmc() for _ in range(repeats)]
     ref_rate = statistics.median(ev / s for ev, s in ref)
-    print(f"\n[engine] bare simpy M/M/c (100,000 customers, c = 5, ρ = 0.9): {ref_rate:,.0f} "
+    print(f"[engine] bare simpy M/M/c (100,000 customers, c = 5, ρ = 0.9): {ref_rate:,.0f} "
           f"events per CPU second, {ref[0][0] / 100_000:.1f} events a customer")
     rate, ratio, low, high, lean = paired_rates(lean_mmc, repeats)
     print(f"[engine] the same loop on sim.engine (flows and a Pool): {rate:,.0f} events/s, "
@@ -183,6 +171,20 @@ def main(argv=None) -> int:
     deep = statistics.median(ev / s for ev, s in (bare_mmc(pending=pending) for _ in range(repeats)))
     print(f"[engine] context: bare simpy with that many pending events in its heap runs "
           f"{deep:,.0f} events/s")
+
+    # 2. sweep speed-up on 2 processes: a county sweep of 3-year runs (~0.1 s a task) and of
+    # 10-year runs (~0.3 s a task)
+    coaches = [14, 16, 18, 20] if args.quick else [12, 14, 16, 18, 20, 22, 24, 26]
+    for years, reps in ((3, 6), (10, 2)):
+        base = sim.preset("keski-suomi").with_changes({"horizon_days": 365 * years})
+        vary = {"ips.coaches": coaches}
+        t1, r1 = median_time(lambda b=base, v=vary, n=reps: sim.sweep(b, v, n, seed=1, jobs=1), 1)
+        t2, r2 = median_time(lambda b=base, v=vary, n=reps: sim.sweep(b, v, n, seed=1, jobs=2), 1)
+        same = all(a.kpis == b.kpis for x, y in zip(r1.results, r2.results)
+                   for a, b in zip(x.runs, y.runs))
+        print(f"[sweep] keski-suomi {years}-year runs, {len(r1.points)} points × {reps} "
+              f"replications: 1 process {t1:.2f} s, 2 processes {t2:.2f} s, speed-up "
+              f"{t1 / t2:.2f}× (target ≥ 1.8×); identical results: {same}")
 
     # 3. seconds and memory per replication
     county = sim.preset("varsinais-suomi").with_changes({"horizon_days": 365})

@@ -227,13 +227,13 @@ class Engine(simpy.Environment):
     def start(self, generator: Generator) -> Flow:
         """Start *generator* as a :class:`Flow` now (after the current step, like simpy)."""
         flow = Flow(self, generator)
-        self._enter(self._now, URGENT, flow)
+        heappush(self._queue, (self._now, URGENT, next(self._eid), flow))  # now < window end
         return flow
 
     def wake(self, flow: Flow, value: Any) -> None:
         """Resume a parked flow with *value* now (after the current step)."""
         flow._value = value
-        self._enter(self._now, NORMAL, flow)
+        heappush(self._queue, (self._now, NORMAL, next(self._eid), flow))  # now < window end
 
     def call_later(self, delay: float, function: Callable[[Any], None], argument: Any) -> Call:
         """Call ``function(argument)`` after *delay* days (ordered like a timeout made now)."""
@@ -307,33 +307,41 @@ class Engine(simpy.Environment):
                     else:
                         self._fire(event)
                     continue
-                # Flow.resume, inlined for the common case: the flow holds for a while
+                # Flow.resume, inlined for the common cases: the flow holds for a while,
+                # is parked by a queue, or is granted a place at once and goes on
                 if event._error is not None:
                     event.resume()
                     continue
                 self._active_proc = event
                 value, event._value = event._value, None
-                try:
-                    step = event._generator.send(value)
-                except StopIteration:
-                    self._active_proc = None
-                    continue
-                cls = step.__class__
-                if cls is not float and cls is not int:
-                    event._follow(step)
-                    continue
-                at = now + step
-                if now <= at < self._window_end:
-                    heappush(queue, (at, NORMAL, next(self._eid), event))
-                elif self._window_end <= at < _INF:  # a later window (_enter, inlined)
-                    key = floor(at * self._per_window)
-                    bucket = self._buckets.get(key)
-                    if bucket is None:
-                        self._new_bucket(key, (at, NORMAL, next(self._eid), event))
-                    else:
-                        bucket.append((at, NORMAL, next(self._eid), event))
-                else:  # infinity (pending for ever), or an error: before now, or NaN
-                    self._enter(at, NORMAL, event)
+                send = event._generator.send
+                while True:
+                    try:
+                        step = send(value)
+                    except StopIteration:
+                        break
+                    cls = step.__class__
+                    if cls is float or cls is int:
+                        at = now + step
+                        if now <= at < self._window_end:
+                            heappush(queue, (at, NORMAL, next(self._eid), event))
+                        elif self._window_end <= at < _INF:  # a later window (_enter, inlined)
+                            key = floor(at * self._per_window)
+                            bucket = self._buckets.get(key)
+                            if bucket is None:
+                                self._new_bucket(key, (at, NORMAL, next(self._eid), event))
+                            else:
+                                bucket.append((at, NORMAL, next(self._eid), event))
+                        else:  # infinity (pending for ever), or an error: before now, or NaN
+                            self._enter(at, NORMAL, event)
+                        break
+                    if step is PARKED:
+                        break
+                    if cls is bool:
+                        value = step
+                        continue
+                    event._follow(step)  # a simpy event or another kind of number
+                    break
                 self._active_proc = None
         except StopSimulation as stop:
             return stop.args[0]
