@@ -142,7 +142,8 @@ class Engine(simpy.Environment):
     """``simpy.Environment`` with a two-tier calendar and :class:`Flow` processes.
 
     ``window`` is the width (days) of the heap's time window; later events wait in buckets
-    of that width. Any positive width gives the same event order; one day suits the model.
+    of that width. Any power of two gives the same event order (the tests check three);
+    one day suits the model, whose holds last days to months.
     """
 
     def __init__(self, initial_time: float = 0.0, window: float = 1.0) -> None:

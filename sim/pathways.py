@@ -13,6 +13,7 @@ import itertools
 import math
 from bisect import bisect_right
 from collections.abc import Generator, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
 from .results import Event
@@ -77,6 +78,9 @@ STREAM_NAMES = {"profile": "profile", "route_u": "routing",
 assert tuple(STREAM_NAMES) == Client._fields[1:]
 
 
+_new_client = partial(tuple.__new__, Client)  # Client from a ready tuple, without Python code
+
+
 def clients(first_id: int, columns: list[Iterator[list]]) -> Iterator[Client]:
     """Clients numbered from ``first_id``; ``columns`` yield blocks of values, one per field.
 
@@ -89,7 +93,7 @@ def _client_blocks(first_id: int, columns: list[Iterator[list]]) -> Iterator[Ite
     start = first_id
     for block in zip(*columns):
         stop = start + len(block[0])
-        yield itertools.starmap(Client, zip(range(start, stop), *block))
+        yield map(_new_client, zip(range(start, stop), *block))
         start = stop
 
 
