@@ -58,8 +58,8 @@ class Pool:
     A flow yields ``acquire(patience)`` and resumes with True when a slot is granted (at once
     if one is free) and False when its patience ran out first. ``capacity=None`` means
     unlimited.
-    The numbers busy and waiting are integrated over time inline (this is the model's
-    hottest code), so ``mean_busy()`` and ``mean_waiting()`` are exact time averages.
+    The numbers busy and waiting are integrated over time at every change, so
+    ``mean_busy()`` and ``mean_waiting()`` are exact time averages.
     """
 
     def __init__(self, env: Engine, capacity: int | None) -> None:
@@ -88,12 +88,7 @@ class Pool:
         ``patience`` (days) runs out first. Yield the result: ``granted = yield
         pool.acquire(patience)``.
         """
-        now = self.env._now
-        dt = now - self._last
-        if dt:
-            self._busy_area += self.busy * dt
-            self._wait_area += self.waiting * dt
-            self._last = now
+        self._tick()
         if self.busy < self.capacity and not self.waiting:
             self.busy += 1
             if self.busy > self.peak_busy:
@@ -119,12 +114,7 @@ class Pool:
             self.env.wake(flow, False)
 
     def release(self) -> None:
-        now = self.env._now
-        dt = now - self._last
-        if dt:
-            self._busy_area += self.busy * dt
-            self._wait_area += self.waiting * dt
-            self._last = now
+        self._tick()
         self.busy -= 1
         queue = self._queue
         while queue and self.busy < self.capacity:
