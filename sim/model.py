@@ -38,7 +38,7 @@ class Model:
         self.streams = Streams(seed, replication)
         self.events = EventLog()
         self._rows: list[tuple[int, float, int, int]] = []  # flushed into self.events
-        self.log = self._make_log()
+        self.log = self._rows.append  # log((client id, time, event, detail)): one row
         self.keep_log = keep_log
         self.n_clients = 0
         self.n_preloaded = s.initial.total
@@ -100,12 +100,8 @@ class Model:
         return stream()
 
     # -- bookkeeping used by the pathway processes ---------------------------------------
-    def _make_log(self) -> Callable[[tuple[int, float, int, int]], None]:
-        """``log((client id, time, event, detail))``: one buffered row."""
-        return self._rows.append
-
     def exit(self, c: pathways.Client, kind: int) -> None:
-        self._rows.append((c.id, self.env._now, Event.EXIT, kind))
+        self.log((c.id, self.env._now, Event.EXIT, kind))
         self.exits[kind] += 1
 
     # -- processes ------------------------------------------------------------------------

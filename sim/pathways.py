@@ -2,9 +2,10 @@
 
 referral -> coordinator assessment -> team decision -> pathway (IPS coaching, stepwise work
 activity or vocational rehabilitation) -> exit. A flow yields a number of days to hold, or
-what a queue's ``acquire`` returns (see :mod:`sim.engine`). Every first-episode random quantity is drawn
-at referral from its own named stream, in referral order, so a client meets the same luck in
-every scenario (common random numbers), whatever routing or staffing change.
+what a queue's ``acquire`` returns (see :mod:`sim.engine`). Every first-episode random
+quantity is drawn at referral from its own named stream, in referral order, so a client
+meets the same luck in every scenario (common random numbers), whatever routing or staffing
+change.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ Proc = Generator  # a flow's body (sim.engine.Flow)
 class Client(NamedTuple):
     """One person: an id and the first-episode luck drawn at referral (CRN latent values).
 
-    Field ``k`` of client ``i`` is the ``i``-th value of stream ``STREAM_NAMES[k]`` (for
-    clients pre-loaded at day 0, of ``"initial." + STREAM_NAMES[k]``), so a client meets
-    the same luck in every scenario. Clients are built a block at a time (see
-    :func:`clients`).
+    The ``n``-th client referred takes the ``n``-th value of each stream in
+    :data:`STREAM_NAMES` (the ``n``-th client pre-loaded at day 0, of ``"initial." + name``),
+    so a client meets the same luck in every scenario. Clients are built a block at a time
+    (see :func:`clients`); pre-loaded clients are numbered first.
     """
 
     id: int
