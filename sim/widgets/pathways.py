@@ -84,6 +84,17 @@ class _View:
                         f"{esc(w)}</span>" for w in warnings_)
         self.status.value = f"{esc(message)}{extra}"
 
+    def _guarded(self, work: Callable[[], None]) -> None:
+        """Run ``work`` with the run button disabled; a view never crashes: an error is shown
+        as the status instead."""
+        self.run_button.disabled = True
+        try:
+            work()
+        except Exception as exc:
+            self._say(f"{type(exc).__name__}: {exc}")
+        finally:
+            self.run_button.disabled = False
+
     def _timed(self, job: Callable[[], Any]) -> tuple[Any, float, list[str]]:
         """Run ``job`` with the progress bar reset; return its result, seconds and warnings."""
         self.progress.value = 0
@@ -199,24 +210,21 @@ class PathwayExplorer(_View):
         return planning.edited_scenario(self.scenario, self.parameters())
 
     def run(self) -> None:
-        self.run_button.disabled = True
-        try:
-            scenario = self.edited()
-            n = self.replications.value
-            self._say(self._t("status.running", runs=n))
-            reps, seconds, notes = self._timed(
-                lambda: replicate(scenario, n, self.seed, jobs=1, progress=self._tick))
-            self.reps = reps
-            self.table.value = planning.kpi_table_html(
-                planning.kpi_rows(reps, _EXPLORER_KPIS, self.lang), self.lang)
-            _show_png(self.plot, planning.figure_png(plots.series_figure(reps, lang=self.lang)))
-            _show_png(self.waits_plot, planning.figure_png(plots.waits_figure(reps, self.lang)))
-            self._say(self._t("status.done", name=scenario.name, runs=n,
-                              seconds=planning.format_value(seconds, "", self.lang)), notes)
-        except Exception as exc:  # a view never crashes: show the message instead
-            self._say(f"{type(exc).__name__}: {exc}")
-        finally:
-            self.run_button.disabled = False
+        self._guarded(self._run)
+
+    def _run(self) -> None:
+        scenario = self.edited()
+        n = self.replications.value
+        self._say(self._t("status.running", runs=n))
+        reps, seconds, notes = self._timed(
+            lambda: replicate(scenario, n, self.seed, jobs=1, progress=self._tick))
+        self.reps = reps
+        self.table.value = planning.kpi_table_html(
+            planning.kpi_rows(reps, _EXPLORER_KPIS, self.lang), self.lang)
+        _show_png(self.plot, planning.figure_png(plots.series_figure(reps, lang=self.lang)))
+        _show_png(self.waits_plot, planning.figure_png(plots.waits_figure(reps, self.lang)))
+        self._say(self._t("status.done", name=scenario.name, runs=n,
+                          seconds=planning.format_value(seconds, "", self.lang)), notes)
 
 
 def pathway_explorer(lang: str = "en", scenario: str = _DEFAULT_PRESET,
@@ -283,32 +291,29 @@ class CapacityDashboard(_View):
         self._say(self._t("status.ready", button=self._t("button.sweep")))
 
     def run(self) -> None:
-        self.run_button.disabled = True
-        try:
-            assert self.scenario is not None
-            scenario = planning.edited_scenario(self.scenario,
-                                                {"coordinators": self.coordinators.value})
-            values = planning.sweep_values(*self.coaches.value)
-            n = self.replications.value
-            target = f"{planning.SWEEP_KPI}<={self.target.value}"
-            self._say(self._t("status.running", runs=n * len(values)))
-            result, seconds, notes = self._timed(lambda: min_staffing(
-                scenario, "ips.coaches", values, target, n, self.seed, jobs=1,
-                progress=self._tick))
-            self.result = result
-            self.answer_data = planning.staffing_answer(result, self.lang)
-            self.answer.value = (f"<p>{esc(self.answer_data['text'])}</p>"
-                                 f'<p class="tyo-note">{esc(self.answer_data["note"])}</p>')
-            self.table.value = planning.sweep_table_html(planning.sweep_rows(result, self.lang),
-                                                         self.lang)
-            _show_png(self.plot, planning.figure_png(plots.capacity_figure(result, lang=self.lang)))
-            runs = n * len(result.points)
-            self._say(self._t("status.done", name=scenario.name, runs=runs,
-                              seconds=planning.format_value(seconds, "", self.lang)), notes)
-        except Exception as exc:  # a view never crashes: show the message instead
-            self._say(f"{type(exc).__name__}: {exc}")
-        finally:
-            self.run_button.disabled = False
+        self._guarded(self._run)
+
+    def _run(self) -> None:
+        assert self.scenario is not None
+        scenario = planning.edited_scenario(self.scenario,
+                                            {"coordinators": self.coordinators.value})
+        values = planning.sweep_values(*self.coaches.value)
+        n = self.replications.value
+        target = f"{planning.SWEEP_KPI}<={self.target.value}"
+        self._say(self._t("status.running", runs=n * len(values)))
+        result, seconds, notes = self._timed(lambda: min_staffing(
+            scenario, "ips.coaches", values, target, n, self.seed, jobs=1,
+            progress=self._tick))
+        self.result = result
+        self.answer_data = planning.staffing_answer(result, self.lang)
+        self.answer.value = (f"<p>{esc(self.answer_data['text'])}</p>"
+                             f'<p class="tyo-note">{esc(self.answer_data["note"])}</p>')
+        self.table.value = planning.sweep_table_html(planning.sweep_rows(result, self.lang),
+                                                     self.lang)
+        _show_png(self.plot, planning.figure_png(plots.capacity_figure(result, lang=self.lang)))
+        runs = n * len(result.points)
+        self._say(self._t("status.done", name=scenario.name, runs=runs,
+                          seconds=planning.format_value(seconds, "", self.lang)), notes)
 
 
 def capacity_dashboard(lang: str = "en", scenario: str = _DEFAULT_PRESET,
