@@ -3,14 +3,19 @@
     python benchmarks/bench_sim.py            (or: make bench)
 
 Prints: engine events per CPU second of the full model against a bare simpy M/M/c loop
-(target ratio ≥ 0.7; each model run is paired with a reference run just before it, and the
-median and range of the paired ratios are shown); seconds and peak traced memory per
+(target ratio ≥ 0.7; each model run is paired with reference runs just before and after it,
+and the median and range of the paired ratios are shown); seconds and peak traced memory per
 replication for the county and national presets (targets < 0.3 s per county-year, < 10 s per
 national-year, < 1 GB); and the speed-up of a sweep on 2 processes against 1 (target ≥ 1.8×).
 
 An engine event is one entry in the event calendar (simpy's event-id counter counts them
-in both engines). For context it also runs the same M/M/c loop on the model's own engine
-(sim.engine: flows and a Pool), which shows what the engine costs apart from the model.
+in both engines). For context it also runs
+
+* the same M/M/c loop on the model's own engine (sim.engine: flows and a Pool), which shows
+  what the engine costs apart from the model;
+* the simplest simpy loop (M/M/∞, one timeout a customer) with 5 customers in the system and
+  with as many as the national run holds on average, which shows what scale alone costs
+  simpy per event, and the national model's ratio against that loop at the same scale.
 """
 
 from __future__ import annotations
@@ -23,23 +28,18 @@ import sys
 import time
 import tracemalloc
 
+import numpy as np
 import simpy
 
 import sim
 from sim.engine import Engine
 from sim.resources import Pool
+from sim.results import Event
 
 
-def bare_mmc(customers: int = 100_000, servers: int = 5, lam: float = 4.5, seed: int = 1,
-             pending: int = 0):
-    """The reference: the simplest simpy M/M/c loop (sim-notes §4), stdlib random streams.
-
-    ``pending`` far-future timeouts sit in the event heap throughout, as the model's
-    long-running activities do, to show what heap depth alone costs simpy.
-    """
+def bare_mmc(customers: int = 100_000, servers: int = 5, lam: float = 4.5, seed: int = 1):
+    """The reference: the simplest simpy M/M/c loop (sim-notes §4), stdlib random streams."""
     env = simpy.Environment()
-    for i in range(pending):
-        env.timeout(1e12 + i)
     desk = simpy.Resource(env, servers)
     arrivals, services = random.Random(seed), random.Random(seed + 1)
     waits = []
@@ -62,6 +62,39 @@ def bare_mmc(customers: int = 100_000, servers: int = 5, lam: float = 4.5, seed:
     env.run(until=1e11)
     seconds = time.process_time() - started
     return next(env._eid) - first, seconds
+
+
+def bare_mminf(in_system: int, customers: int = 100_000, lam: float = 4.5, seed: int = 1):
+    """The simplest simpy loop at a given scale: M/M/∞ with ``in_system`` customers in the
+    system on average, each a process holding one exponential timeout.
+
+    It starts with ``in_system`` customers in service (about its steady state; service is
+    memoryless) and runs until ``customers`` more have arrived, so the number of live
+    processes and pending events stays near ``in_system`` throughout. Returns (engine events,
+    CPU seconds, events pending at the horizon: the customers in the system, give or take the
+    source's next arrival).
+    """
+    env = simpy.Environment()
+    arrivals, services = random.Random(seed), random.Random(seed + 1)
+    mu = lam / in_system
+    horizon = customers / lam
+
+    def customer(env):
+        yield env.timeout(services.expovariate(mu))
+
+    def source(env):
+        for _ in range(customers):
+            yield env.timeout(arrivals.expovariate(lam))
+            env.process(customer(env))
+
+    first = next(env._eid)
+    for _ in range(in_system):  # their start events are processed (and timed) in run()
+        env.process(customer(env))
+    env.process(source(env))
+    started = time.process_time()
+    env.run(until=horizon)
+    seconds = time.process_time() - started
+    return next(env._eid) - first, seconds, len(env._queue)
 
 
 def lean_mmc(customers: int = 100_000, servers: int = 5, lam: float = 4.5, seed: int = 1):
@@ -107,20 +140,31 @@ def cpu_seconds(fn) -> float:
     return time.process_time() - started
 
 
-def paired_rates(run_model, repeats: int):
+def paired_rates(run_model, repeats: int, reference=lambda: bare_mmc(customers=30_000)):
     """Events per CPU second of ``run_model()`` -> (events, seconds, extra), each run paired
-    with short bare simpy runs just before and after it; returns the median rate, the median
-    and range of the paired ratios, and the last run's output. Pairing cancels most of this
-    machine's drift in speed between runs."""
+    with short ``reference()`` runs (-> events, seconds, ...) just before and after it;
+    returns the median rate, the median and range of the paired ratios, and the last run's
+    output. Pairing cancels most of this machine's drift in speed between runs."""
     rates, ratios, out = [], [], None
     for _ in range(repeats):
-        before = bare_mmc(customers=30_000)
+        before = reference()
         out = run_model()
-        after = bare_mmc(customers=30_000)
+        after = reference()
         rate = out[0] / out[1]
         rates.append(rate)
         ratios.append(rate / ((before[0] + after[0]) / (before[1] + after[1])))
     return statistics.median(rates), statistics.median(ratios), min(ratios), max(ratios), out
+
+
+def mean_in_system(result, horizon: float) -> float:
+    """Time-average number of clients in the system over a run, from its event log."""
+    log = result.log.arrays()
+    start = np.zeros(result.meta["clients"])
+    end = np.full(result.meta["clients"], horizon)
+    referral, exit_ = log["event"] == Event.REFERRAL, log["event"] == Event.EXIT
+    start[log["client"][referral]] = log["time"][referral]
+    end[log["client"][exit_]] = log["time"][exit_]
+    return float((end - start).sum() / horizon)
 
 
 def model_run(scenario):
@@ -168,9 +212,23 @@ def main(argv=None) -> int:
     print(f"[engine] full model, national (1 year, {events:,} events, {pending:,} still "
           f"pending at the end): {rate:,.0f} events/s; ratio {ratio:.2f} [{low:.2f}–{high:.2f}] "
           "(target ≥ 0.70)")
-    deep = statistics.median(ev / s for ev, s in (bare_mmc(pending=pending) for _ in range(repeats)))
-    print(f"[engine] context: bare simpy with that many pending events in its heap runs "
-          f"{deep:,.0f} events/s")
+
+    # the reference at the model's scale: what the number of live processes costs simpy itself
+    in_system = round(mean_in_system(sim.run(national, seed=1, keep_log=True), 365.0))
+    small = [bare_mminf(5) for _ in range(repeats)]
+    large = [bare_mminf(in_system) for _ in range(repeats)]
+    small_rate = statistics.median(ev / s for ev, s, _ in small)
+    large_rate = statistics.median(ev / s for ev, s, _ in large)
+    print(f"[scale] the simplest simpy loop (M/M/∞, each customer one process holding one "
+          f"timeout; 100,000 arrivals): {small_rate:,.0f} events/s with 5 customers in the "
+          f"system, {large_rate:,.0f} with {in_system:,} (the national run's time-average; "
+          f"{large[0][2]:,} pending at the end): {large_rate / small_rate:.2f} of its speed "
+          f"at small scale, {large_rate / ref_rate:.2f} of the M/M/c reference")
+    rate, ratio, low, high, _ = paired_rates(
+        lambda: model_run(national), repeats,
+        reference=lambda: bare_mminf(in_system))
+    print(f"[scale] full model, national, against that loop at the same scale: ratio "
+          f"{ratio:.2f} [{low:.2f}–{high:.2f}] (paired runs)")
 
     # 2. sweep speed-up on 2 processes: a county sweep of 3-year runs (~0.1 s a task) and of
     # 10-year runs (~0.3 s a task)
