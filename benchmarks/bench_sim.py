@@ -15,7 +15,8 @@ in both engines). For context it also runs
   what the engine costs apart from the model;
 * the simplest simpy loop (M/M/∞, one timeout a customer) with 5 customers in the system and
   with as many as the national run holds on average, which shows what scale alone costs
-  simpy per event, and the national model's ratio against that loop at the same scale.
+  simpy per event; the same loop on sim.engine at that scale; and the national model's ratio
+  against the simpy loop at the same scale.
 """
 
 from __future__ import annotations
@@ -71,8 +72,8 @@ def bare_mminf(in_system: int, customers: int = 100_000, lam: float = 4.5, seed:
     It starts with ``in_system`` customers in service (about its steady state; service is
     memoryless) and runs until ``customers`` more have arrived, so the number of live
     processes and pending events stays near ``in_system`` throughout. Returns (engine events,
-    CPU seconds, events pending at the horizon: the customers in the system, give or take the
-    source's next arrival).
+    CPU seconds, timeouts pending at the horizon: the customers in the system and the source's
+    next arrival).
     """
     env = simpy.Environment()
     arrivals, services = random.Random(seed), random.Random(seed + 1)
@@ -94,7 +95,8 @@ def bare_mminf(in_system: int, customers: int = 100_000, lam: float = 4.5, seed:
     started = time.process_time()
     env.run(until=horizon)
     seconds = time.process_time() - started
-    return next(env._eid) - first, seconds, len(env._queue)
+    return (next(env._eid) - first, seconds,
+            sum(isinstance(entry[3], simpy.Timeout) for entry in env._queue))
 
 
 def lean_mmc(customers: int = 100_000, servers: int = 5, lam: float = 4.5, seed: int = 1):
@@ -121,6 +123,30 @@ def lean_mmc(customers: int = 100_000, servers: int = 5, lam: float = 4.5, seed:
     env.run(until=1e11)
     seconds = time.process_time() - started
     return next(env._eid), seconds, statistics.fmean(waits)
+
+
+def lean_mminf(in_system: int, customers: int = 100_000, lam: float = 4.5, seed: int = 1):
+    """:func:`bare_mminf` on the model's engine: each customer a flow holding one number."""
+    env = Engine()
+    arrivals, services = random.Random(seed), random.Random(seed + 1)
+    mu = lam / in_system
+
+    def customer():
+        yield services.expovariate(mu)
+
+    def source():
+        for _ in range(customers):
+            yield arrivals.expovariate(lam)
+            env.start(customer())
+
+    first = next(env._eid)
+    for _ in range(in_system):
+        env.start(customer())
+    env.start(source())
+    started = time.process_time()
+    env.run(until=customers / lam)
+    seconds = time.process_time() - started
+    return next(env._eid) - first, seconds, env.pending_count()  # customers and the source
 
 
 def median_time(fn, repeats: int) -> tuple[float, object]:
@@ -224,10 +250,15 @@ def main(argv=None) -> int:
           f"system, {large_rate:,.0f} with {in_system:,} (the national run's time-average; "
           f"{large[0][2]:,} pending at the end): {large_rate / small_rate:.2f} of its speed "
           f"at small scale, {large_rate / ref_rate:.2f} of the M/M/c reference")
+    lean_rate = statistics.median(ev / s for ev, s, _ in
+                                  (lean_mminf(in_system) for _ in range(repeats)))
+    print(f"[scale] the same loop on sim.engine with {in_system:,} customers in the system: "
+          f"{lean_rate:,.0f} events/s ({lean_rate / ref_rate:.2f} of the M/M/c reference), "
+          f"{1e6 / lean_rate:.1f} µs an event before any model work")
     rate, ratio, low, high, _ = paired_rates(
         lambda: model_run(national), repeats,
         reference=lambda: bare_mminf(in_system))
-    print(f"[scale] full model, national, against that loop at the same scale: ratio "
+    print(f"[scale] full model, national, against the simpy loop at the same scale: ratio "
           f"{ratio:.2f} [{low:.2f}–{high:.2f}] (paired runs)")
 
     # 2. sweep speed-up on 2 processes: a county sweep of 3-year runs (~0.1 s a task) and of

@@ -40,7 +40,7 @@ def test_lean_mmc_matches_erlang_c():
 
 @pytest.mark.parametrize("in_system", [5, 3_000])
 def test_bare_mminf_holds_the_number_it_is_asked_for(in_system):
-    # at the horizon an M/M/∞ system holds Poisson(L) customers; the source adds at most one
+    # at the horizon an M/M/∞ system holds Poisson(L) customers; the source adds one
     events, seconds, pending = bench.bare_mminf(in_system, customers=10_000)
     assert seconds > 0 and events > 3 * 10_000
     assert abs(pending - in_system) <= 5 * math.sqrt(in_system) + 1
@@ -56,3 +56,14 @@ def test_mean_in_system_agrees_with_a_count_at_many_instants():
     counted = [(referred <= t).sum() - (exits <= t).sum() for t in instants]
     assert result.meta["clients"] > 300
     assert bench.mean_in_system(result, 400.0) == pytest.approx(np.mean(counted), rel=0.01)
+
+
+def test_lean_mminf_runs_the_same_system_on_the_engine():
+    events, seconds, pending = bench.lean_mminf(3_000, customers=10_000)
+    simpy_events, _, simpy_pending = bench.bare_mminf(3_000, customers=10_000)
+    assert seconds > 0
+    # same draws, same customers: the same number left at the horizon, plus the source's next
+    # arrival in both; a flow costs one event a hold where simpy needs a start, a timeout and
+    # an end
+    assert pending == simpy_pending
+    assert events < simpy_events
