@@ -36,7 +36,7 @@ HEADINGS = {
            "summary": "## Yhteenveto", "sources": "## Lähteet"},
 }
 FICTIONAL = {"en": "fictional", "fi": "kuvitteellinen"}
-UNCONFIRMED = {"en": "unconfirmed", "fi": "vahvistamaton"}
+UNCONFIRMED = {"en": "unconfirmed", "fi": "vahvistamat"}  # fi: the stem of vahvistamaton, -tomia…
 # Figures that domain.md tags [U]: a cell may mention them only next to the word "unconfirmed".
 UNCONFIRMED_CLAIMS = [
     re.compile(r"\b(under|alle)\s+30\b", re.I),  # Ohjaamo age limit
@@ -44,6 +44,9 @@ UNCONFIRMED_CLAIMS = [
     re.compile(r"\b1[.,]5\s+(days|päivä)", re.I),  # fidelity review length
     re.compile(r"\b115\s*[–-]\s*125\b"),  # exemplary-fidelity cut-off
     re.compile(r"\b150\s*(€|euro)", re.I),  # social-assistance earnings rule
+    re.compile(r"two or three (meetings|sessions)|kahdessa tai kolmessa tapaamisessa", re.I),  # SV3
+    re.compile(r"weekly supervision|viikoittai\w* työnohjau", re.I),  # O4, O5
+    re.compile(r"before the job starts|ennen työn alkua", re.I),  # SV1's timing of counselling
 ]
 
 ids = [f"{p.parent.name}/{p.name}" for p in NOTEBOOKS]
@@ -202,6 +205,17 @@ def test_unconfirmed_figures_appear_only_when_labelled_unconfirmed(path):
         for paragraph in text.split("\n"):
             if any(p.search(paragraph) for p in UNCONFIRMED_CLAIMS):
                 assert word in paragraph.lower(), paragraph
+
+
+@pytest.mark.parametrize("quiz_id", sorted(available_quizzes()))
+def test_quizzes_state_unconfirmed_figures_only_when_labelled_unconfirmed(quiz_id):
+    for question in load_quiz(quiz_id).questions:
+        texts = [question.prompt, question.explanation or {}]
+        texts += [t for o in question.options for t in (o.text, o.explanation)]
+        for lang, word in UNCONFIRMED.items():
+            for text in (t[lang] for t in texts if t):
+                if any(p.search(text) for p in UNCONFIRMED_CLAIMS):
+                    assert word in text.lower(), (question.id, text)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
