@@ -356,6 +356,7 @@ class Finding:
     field: str
     fidelity_item: str | None = None
     sources: tuple[str, ...] = ()
+    unconfirmed: bool = False  # the rule rests on an unconfirmed fidelity anchor; the message says so
 
     def message(self, lang: str = "en") -> str:
         if lang not in ("en", "fi"):
@@ -367,7 +368,9 @@ class Finding:
 class Rule:
     """A registered check: stable id, severity, IPS principle (or item id), fidelity item and sources.
 
-    ``sources`` holds confirmed codes only; rules resting on [U] anchors say so in their docstring.
+    ``sources`` holds confirmed codes only. A rule whose standard comes from an unconfirmed
+    fidelity anchor (domain.md [U]) is ``unconfirmed``: its docstring marks the anchor [U] and
+    every finding's message ends by saying the standard is course practice from that anchor.
     """
 
     rule_id: str
@@ -376,6 +379,7 @@ class Rule:
     fidelity_item: str | None
     sources: tuple[str, ...]
     func: Callable[[CasePlan], Iterator[tuple[str, str, dict[str, object]]]]
+    unconfirmed: bool = False
 
     @property
     def doc(self) -> str:
@@ -484,14 +488,21 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Suunnitelmassa ei ole tavoitteita. Lisää asiakkaan oma työtavoite."),
 }
 
+# Appended to the message of a finding from an unconfirmed rule ({item}: its fidelity item).
+_UNCONFIRMED_NOTE = (
+    " (Course practice from fidelity anchor {item}, which is unconfirmed in the course's sources.)",
+    " (Kurssin käytäntö laatukriteerin {item} kuvauksesta, joka on kurssin lähteissä "
+    "vahvistamaton.)")
+
 # A rule yields (field, text key, values for the text).
 _Hit = tuple[str, str, dict[str, object]]
 _RULES: list[Rule] = []
 
 
-def _rule(rule_id: str, severity: str, principle: str, item: str | None, *sources: str):
+def _rule(rule_id: str, severity: str, principle: str, item: str | None, *sources: str,
+          unconfirmed: bool = False):
     def register(func: Callable[[CasePlan], Iterator[_Hit]]):
-        _RULES.append(Rule(rule_id, severity, principle, item, sources, func))
+        _RULES.append(Rule(rule_id, severity, principle, item, sources, func, unconfirmed))
         return func
     return register
 
@@ -531,7 +542,7 @@ def _benefits_missing(plan):
                                "benefits_fi": ", ".join(BENEFITS[b] for b in received)}
 
 
-@_rule("benefits-counselling-late", "error", "benefits_counselling", "SV1", "C13")
+@_rule("benefits-counselling-late", "error", "benefits_counselling", "SV1", "C13", unconfirmed=True)
 def _benefits_late(plan):
     """Counselling must be scheduled, and before the planned job start (SV1 [U]; principle 5, C13)."""
     b = plan.benefits
@@ -542,14 +553,14 @@ def _benefits_late(plan):
         yield "benefits.counselling_week", "", {"week": b.counselling_week, "start": b.planned_job_start_week}
 
 
-@_rule("benefits-untrained", "warning", "benefits_counselling", "SV1")
+@_rule("benefits-untrained", "warning", "benefits_counselling", "SV1", unconfirmed=True)
 def _benefits_untrained(plan):
     """SV1 expects counselling from a person trained in benefits (SV1 [U])."""
     if plan.benefits is not None and not plan.benefits.by_trained_person:
         yield "benefits.by_trained_person", "", {}
 
 
-@_rule("benefits-no-earnings-reporting", "warning", "benefits_counselling", "SV1", "C72")
+@_rule("benefits-no-earnings-reporting", "warning", "benefits_counselling", "SV1", "C72", unconfirmed=True)
 def _benefits_reporting(plan):
     """Counselling covers how to report earnings, as benefits are adjusted to pay (SV1 [U]; C72)."""
     if plan.benefits is not None and not plan.benefits.covers_earnings_reporting:
@@ -600,21 +611,21 @@ def _time_limited(plan):
             "until_fi": f" ja päättyy viikolla {f.end_week}" if end else ""}
 
 
-@_rule("follow-along-sparse", "warning", "time_unlimited_support", "SV12")
+@_rule("follow-along-sparse", "warning", "time_unlimited_support", "SV12", unconfirmed=True)
 def _follow_sparse(plan):
     """After month one, contact is at least monthly for as long as the person wants (SV12 [U])."""
     if plan.follow_along is not None and plan.follow_along.min_contacts_per_month < 1:
         yield "follow_along.min_contacts_per_month", "", {}
 
 
-@_rule("no-step-down-owner", "warning", "time_unlimited_support", "SV12")
+@_rule("no-step-down-owner", "warning", "time_unlimited_support", "SV12", unconfirmed=True)
 def _no_step_down(plan):
     """Once work is steady, support passes to a named person such as treatment staff (SV12 [U]; §5.1/8)."""
     if plan.follow_along is not None and _blank(plan.follow_along.step_down_owner):
         yield "follow_along.step_down_owner", "", {}
 
 
-@_rule("relapse-contact-slow", "warning", "time_unlimited_support", "SV12")
+@_rule("relapse-contact-slow", "warning", "time_unlimited_support", "SV12", unconfirmed=True)
 def _relapse_slow(plan):
     """After a job loss the coach contacts the person within 3 days (SV12 [U])."""
     f = plan.follow_along
@@ -639,30 +650,31 @@ def _step_no_owner(plan):
             yield f"steps[{i}].owner", "", {"step": s.description}
 
 
-@_rule("disclosure-not-discussed", "warning", "SV2", "SV2")
+@_rule("disclosure-not-discussed", "warning", "SV2", "SV2", unconfirmed=True)
 def _disclosure(plan):
     """Disclosure is the client's choice, talked through before employer contact (SV2 [U]; §5.1 item 5)."""
     if plan.disclosure is None or not plan.disclosure.discussed:
         yield "disclosure", "", {}
 
 
-@_rule("disclosure-no-revisit", "info", "SV2", "SV2")
+@_rule("disclosure-no-revisit", "info", "SV2", "SV2", unconfirmed=True)
 def _disclosure_revisit(plan):
     """A disclosure choice is revisited, e.g. after about two months without a job (SV2 [U])."""
     if plan.disclosure is not None and plan.disclosure.revisit_week is None:
         yield "disclosure.revisit_week", "", {}
 
 
-@_rule("profile-few-sessions", "warning", "SV3", "SV3", "C7")
+@_rule("profile-few-sessions", "warning", "SV3", "SV3", "C7", unconfirmed=True)
 def _profile_sessions(plan):
-    """The profile is built over 2–3 meetings (SV3; C7 older anchors, revised wording [U])."""
+    """The profile is built over 2–3 meetings (SV3 revised wording [U]; C7 for the profile itself)."""
     if plan.profile.sessions_held < 2:
         yield "profile.sessions_held", "", {"n": plan.profile.sessions_held}
 
 
-@_rule("profile-one-source", "warning", "SV3", "SV3", "C7")
+@_rule("profile-one-source", "warning", "SV3", "SV3", "C7", unconfirmed=True)
 def _profile_sources(plan):
-    """The profile draws on several sources, e.g. client, team, past employers (SV3; C7)."""
+    """The profile draws on several sources, e.g. client, team, past employers (SV3 revised
+    wording [U]; C7 for the profile itself)."""
     if len(set(plan.profile.sources)) < 2:
         yield "profile.sources", "", {}
 
@@ -701,9 +713,14 @@ def check(plan: CasePlan) -> list[Finding]:
     for r in RULES:
         for field, variant, values in r.func(plan):
             en, fi = _TEXT[r.rule_id + variant]
-            findings.append(Finding(rule_id=r.rule_id, severity=r.severity, message_en=en.format(**values),
-                                    message_fi=fi.format(**values), principle=r.principle, field=field,
-                                    fidelity_item=r.fidelity_item, sources=r.sources))
+            en, fi = en.format(**values), fi.format(**values)
+            if r.unconfirmed:
+                en += _UNCONFIRMED_NOTE[0].format(item=r.fidelity_item)
+                fi += _UNCONFIRMED_NOTE[1].format(item=r.fidelity_item)
+            findings.append(Finding(rule_id=r.rule_id, severity=r.severity, message_en=en,
+                                    message_fi=fi, principle=r.principle, field=field,
+                                    fidelity_item=r.fidelity_item, sources=r.sources,
+                                    unconfirmed=r.unconfirmed))
     return findings
 
 

@@ -130,7 +130,8 @@ BANDS = (
          "THL also treats 100 or more as good fidelity (C9)."),
     Band("fair", 74, 99, "Fair fidelity", "Kohtalainen", False, ("C8",)),
     Band("not_supported_employment", 25, 73, "Not supported employment",
-         "Ei tuettua työllistymistä", True, ("C8", "C9"), "The 73-or-below cut-off is [U]."),
+         "Ei tuettua työllistymistä", True, (),
+         "The band's name and its 73-or-below cut-off are both [U]."),
 )
 _BAND_BY_KEY = {b.key: b for b in BANDS}
 
@@ -514,7 +515,9 @@ ITEMS: tuple[Item, ...] = (
           "31–60 päivää ensimmäiseen työnantajakontaktiin.",
           "Enintään 30 päivää palveluun tulosta ensimmäiseen kasvokkaiseen työnantajakontaktiin."),
          "threshold", ((30, 5), (60, 4), (150, 3), (270, 2)), sources=("C13", "C7"),
-         unit="days", higher_is_better=False, note="30 days confirmed (C13); lower bands [U]."),
+         unit="days", higher_is_better=False,
+         note="30 days confirmed (C13); lower bands [U]; C7's 15-item scale bands differently "
+              "(1 month or less … over a year)."),
     Item("SV5", "services", "Individualised job search", "Yksilöllinen työnhaku", *_SV5,
          thresholds=((90, 5), (75, 4), (50, 3), (25, 2)), **_PCT),
     Item("SV6", "services", "Job development: frequency of employer contact",
@@ -530,7 +533,8 @@ ITEMS: tuple[Item, ...] = (
           "Vähintään kuusi kontaktia viikossa, ja esihenkilö käy lokin läpi viikoittain."),
          "threshold", ((6, 5), (5, 4), (4, 3), (2, 2)), sources=("C14",),
          unit="contacts per week",
-         note="A bare number assumes a weekly-reviewed log; pass {'value': n, 'log_review': "
+         note="Anchors [U]; C14 confirms only 4–6 hours a week of job development. A bare "
+              "number assumes a weekly-reviewed log; pass {'value': n, 'log_review': "
               "'weekly'|'monthly'|'none'} to cap the rating (none: 2, monthly: 3)."),
     Item("SV7", "services", "Job development: quality of employer contact",
          "Työnantajayhteistyö: kontaktien laatu",

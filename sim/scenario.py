@@ -275,7 +275,7 @@ class Ips(_Validated):
     caseload_per_coach: int = _num("clients", 1, 1000, integer=True, default=20)
     fidelity_score: int = _num("points", 25, 125, integer=True, default=100)
     fidelity_effect: float = _num("rate change per 25 points", 0, 1, default=0.3)
-    job_finding_share: float = _num("share", 0, 1, default=0.65)
+    job_finding_share: float = _num("share", 0, 1, default=0.6)
     days_to_job: Dist = field(default_factory=lambda: Dist(dist="lognormal", mean=120, cv=0.8))
     job_tenure: Dist = field(default_factory=lambda: Dist(dist="lognormal", mean=300, cv=1.0))
     step_down_after_employed_days: float = _num("days", 0, 3650, default=180.0)

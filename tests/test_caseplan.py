@@ -176,6 +176,22 @@ def test_every_rule_has_a_stable_id_and_a_docstring_citing_a_source():
         assert re.search(r"\b(C\d+|S\d|SV\d+|O\d)\b", r.doc), r.rule_id
         if not r.sources:
             assert "[U]" in r.doc, f"{r.rule_id} rests on unconfirmed anchors and must say so"
+        assert r.unconfirmed == ("[U]" in r.doc), f"{r.rule_id}: flag and docstring disagree"
+
+
+def test_findings_of_unconfirmed_rules_tell_the_learner_so():
+    # every rule fires on some plan in VIOLATIONS; a finding's message says whether its standard
+    # is an unconfirmed anchor, in both languages
+    seen = set()
+    for makers in VIOLATIONS.values():
+        for make in makers:
+            for f in cp.check(make(GOOD)):
+                rule = next(r for r in cp.RULES if r.rule_id == f.rule_id)
+                assert f.unconfirmed == rule.unconfirmed
+                assert ("unconfirmed" in f.message("en")) == rule.unconfirmed, f.message("en")
+                assert ("vahvistamaton" in f.message("fi")) == rule.unconfirmed, f.message("fi")
+                seen.add(f.rule_id)
+    assert {r.rule_id for r in cp.RULES if r.unconfirmed} <= seen
 
 
 def test_check_rejects_something_that_is_not_a_plan():

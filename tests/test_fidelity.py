@@ -80,7 +80,10 @@ def test_finnish_names_are_flagged_as_working_translations():
 def test_unconfirmed_band_cut_offs_are_flagged_with_sources():
     flags = {b.key: b.unconfirmed for b in fid.BANDS}
     assert flags == {"exemplary": True, "good": False, "fair": False, "not_supported_employment": True}
-    assert all("C8" in b.sources for b in fid.BANDS)
+    # the three upper band names are C8's; "not supported employment" is [U] as a whole
+    assert all("C8" in b.sources for b in fid.BANDS if b.key != "not_supported_employment")
+    assert fid.BANDS[-1].key == "not_supported_employment" and fid.BANDS[-1].sources == ()
+    assert "[U]" in fid.BANDS[-1].note
 
 
 def test_label_functions_reject_unknown_languages():

@@ -71,3 +71,15 @@ def test_staffing_search_on_mmc_finds_the_erlang_c_answer():
                               f"assessment_wait_days.mean<={target}", replications=6, seed=3)
     assert result.offered_load["assessment.coordinators"] == pytest.approx(lam, rel=0.05)
     assert result.best() == {"assessment.coordinators": analytic}
+
+
+# -- validation against the sources ----------------------------------------------------------
+
+def test_default_ips_employment_lies_in_the_cited_trial_range():
+    # domain.md's parameter table: 55–62 % of IPS participants work within 12–24 months
+    # [C25, C26, C27]; with coaches to spare, the model's defaults should land in that range
+    scenario = sim.preset("varsinais-suomi").with_changes(
+        {"horizon_days": 1825, "ips.coaches": 40})
+    runs = sim.replicate(scenario, replications=5, seed=11)
+    ci = runs.ci("ips_employed_within_365d_share")
+    assert 0.55 <= ci.low and ci.high <= 0.62, ci
