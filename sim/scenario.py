@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,13 @@ def _check_number(path: str, value: Any, meta: Mapping[str, Any]) -> Any:
     return value
 
 
+def _check_bool(path: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ScenarioError(f"{path}: {value!r} is not true or false; write true or false "
+                            "(without quotes).")
+    return value
+
+
 class _Validated:
     """Mixin: validate numeric fields from their metadata after construction."""
 
@@ -94,6 +102,8 @@ class _Validated:
             if "unit" in f.metadata:
                 value = _check_number(self._field_path(f.name), getattr(self, f.name), f.metadata)
                 object.__setattr__(self, f.name, value)
+            elif f.type in ("bool", bool):
+                _check_bool(self._field_path(f.name), getattr(self, f.name))
         self._check()
 
     def _check(self) -> None:
@@ -111,11 +121,32 @@ class Dist:
     high: float | None = None
 
     KINDS = ("exponential", "deterministic", "lognormal", "uniform")
+    PARAMETERS = {"exponential": ("mean",), "deterministic": ("mean",),
+                  "lognormal": ("mean", "cv"), "uniform": ("low", "high")}
+    """The parameters each distribution uses; any other one is an error, not ignored."""
+    _DEFAULTS = {"mean": None, "cv": 1.0, "low": None, "high": None}
 
-    def validate(self, path: str) -> Dist:
+    def validate(self, path: str, given: Any = None, min_mean: Mapping[str, Any] | None = None
+                 ) -> Dist:
+        """Check the parameters; ``given`` names the keys a file set (else non-defaults).
+
+        ``min_mean`` (a field's ``min_mean`` metadata: ``{"days": 1, "why": "…"}``) sets the
+        smallest mean a field allows.
+        """
         if self.dist not in self.KINDS:
             raise ScenarioError(f"{path}.dist: {self.dist!r} is not a distribution; "
                                 f"allowed: {', '.join(self.KINDS)}.")
+        uses = self.PARAMETERS[self.dist]
+        for name, default in self._DEFAULTS.items():
+            value = getattr(self, name)
+            set_here = name in given if given is not None else value != default
+            if name not in uses and set_here:
+                raise ScenarioError(
+                    f"{path}.{name}: {value!r} is not used by "
+                    f"{'an' if self.dist == 'exponential' else 'a'} {self.dist} distribution, which "
+                    f"takes only {' and '.join(uses)}; remove {name}"
+                    + (" or choose dist: lognormal." if name == "cv" else
+                       " or choose dist: uniform." if name in ("low", "high") else "."))
         num = {"unit": "days", "lo": 0, "hi": None, "integer": False, "lo_open": False,
                "doc": "", "optional": False}
         if self.dist == "uniform":
@@ -127,11 +158,25 @@ class Dist:
             if self.high < self.low:
                 raise ScenarioError(f"{path}.high: {self.high!r} is below low ({self.low!r}); "
                                     "high must be ≥ low.")
+            if min_mean and self.mean_days < min_mean["days"]:
+                raise ScenarioError(f"{path}: low {self.low!r} and high {self.high!r} average "
+                                    f"{self.mean_days:g} days; allowed: a mean ≥ "
+                                    f"{min_mean['days']:g} (days); {min_mean['why']}.")
         else:
             if self.mean is None:
                 raise ScenarioError(f"{path}.mean: missing; give the mean duration in days, "
                                     f"e.g. {{dist: {self.dist}, mean: 30}}.")
-            _check_number(f"{path}.mean", self.mean, num)
+            # a random duration with mean 0 is no distribution (and log(0) fails in the run);
+            # a deterministic 0 is a valid "no delay"
+            if min_mean:
+                meta = dict(num, lo=min_mean["days"])
+                try:
+                    _check_number(f"{path}.mean", self.mean, meta)
+                except ScenarioError as exc:
+                    raise ScenarioError(f"{str(exc)[:-1]}; {min_mean['why']}.") from None
+            else:
+                _check_number(f"{path}.mean", self.mean,
+                              dict(num, lo_open=self.dist in ("exponential", "lognormal")))
             if self.dist == "lognormal":
                 _check_number(f"{path}.cv", self.cv, dict(num, unit="", lo=0, lo_open=True, hi=10))
         return self
@@ -260,11 +305,15 @@ class Team(_Validated):
     """Multidisciplinary team: meets on a fixed cadence and decides a limited number of cases."""
 
     enabled: bool = True
-    meeting_interval_days: float = _num("days", 0, 365, lo_open=True, default=7.0)
+    meeting_interval_days: float = _num("days", 1, 365, default=7.0,
+                                        doc="a team meets at most daily")
     first_meeting_day: float = _num("days", 0, 365, default=0.0)
     cases_per_meeting: int | None = _num("cases", 1, 1_000_000, integer=True, default=None,
                                          optional=True)
     _path = "team."
+
+
+_MIN_TENURE = {"days": 1, "why": "a job that lasts under a day is not a job"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -277,7 +326,8 @@ class Ips(_Validated):
     fidelity_effect: float = _num("rate change per 25 points", 0, 1, default=0.3)
     job_finding_share: float = _num("share", 0, 1, default=0.6)
     days_to_job: Dist = field(default_factory=lambda: Dist(dist="lognormal", mean=120, cv=0.8))
-    job_tenure: Dist = field(default_factory=lambda: Dist(dist="lognormal", mean=300, cv=1.0))
+    job_tenure: Dist = field(default_factory=lambda: Dist(dist="lognormal", mean=300, cv=1.0),
+                             metadata={"min_mean": _MIN_TENURE})
     step_down_after_employed_days: float = _num("days", 0, 3650, default=180.0)
     research_after_job_loss_share: float = _num("share", 0, 1, default=0.8)
     recontact_days: float = _num("days", 0, 365, default=3.0)
@@ -298,7 +348,9 @@ class Ips(_Validated):
 
     def _check(self) -> None:
         self.days_to_job.validate("ips.days_to_job")
-        self.job_tenure.validate("ips.job_tenure")
+        # a mean tenure of at least a day also keeps job, loss, re-search and job from
+        # repeating endlessly at one instant
+        self.job_tenure.validate("ips.job_tenure", min_mean=_MIN_TENURE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -356,16 +408,22 @@ class Vocational(_Validated):
         self.duration.validate("vocational.duration")
 
 
+MAX_INITIAL = 1_000_000
+"""Most clients one initial count may pre-load (the national preset's largest is 25,000)."""
+MAX_CLIENTS = 2_000_000
+"""Most clients one replication may hold: at ~0.9 KB each in memory, about 2 GB."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Initial(_Validated):
     """Today's caseloads and waiting lists, loaded at day 0 (a county never starts empty)."""
 
-    assessment_waiting: int = _num("clients", 0, 10_000_000, integer=True, default=0)
-    team_waiting: int = _num("clients", 0, 10_000_000, integer=True, default=0)
-    ips_waiting: int = _num("clients", 0, 10_000_000, integer=True, default=0)
-    ips_in_service: int = _num("clients", 0, 10_000_000, integer=True, default=0)
-    stepwise_in_service: int = _num("clients", 0, 10_000_000, integer=True, default=0)
-    vocational_in_service: int = _num("clients", 0, 10_000_000, integer=True, default=0)
+    assessment_waiting: int = _num("clients", 0, MAX_INITIAL, integer=True, default=0)
+    team_waiting: int = _num("clients", 0, MAX_INITIAL, integer=True, default=0)
+    ips_waiting: int = _num("clients", 0, MAX_INITIAL, integer=True, default=0)
+    ips_in_service: int = _num("clients", 0, MAX_INITIAL, integer=True, default=0)
+    stepwise_in_service: int = _num("clients", 0, MAX_INITIAL, integer=True, default=0)
+    vocational_in_service: int = _num("clients", 0, MAX_INITIAL, integer=True, default=0)
     _path = "initial."
 
     @property
@@ -396,10 +454,23 @@ class Scenario(_Validated):
     initial: Initial = field(default_factory=Initial)
     sources: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def expected_clients(self) -> float:
+        """Expected clients in one replication: referrals over the horizon plus pre-loaded."""
+        return self.arrivals.per_year * self.horizon_days / 365 + self.initial.total
+
     def _check(self) -> None:
         if self.warmup_days >= self.horizon_days:
             raise ScenarioError(f"warmup_days: {self.warmup_days!r} must be below horizon_days "
                                 f"({self.horizon_days!r}).")
+        clients = self.expected_clients
+        if clients > MAX_CLIENTS:
+            raise ScenarioError(
+                f"horizon_days, arrivals.sources, initial: one replication would hold about "
+                f"{clients:,.0f} clients ({self.arrivals.per_year:,.0f} referrals a year × "
+                f"{self.horizon_days:g} days / 365 + {self.initial.total:,} pre-loaded); allowed: "
+                f"at most {MAX_CLIENTS:,} (about 2 GB of memory). Shorten horizon_days or lower "
+                "the referral volumes in arrivals.sources or the initial counts.")
         profiles = {p.name for p in self.arrivals.profiles}
         routed = {r.profile for r in self.routing}
         if len(routed) != len(self.routing):
@@ -508,18 +579,20 @@ def _kwargs(cls: type, path: str, data: Any, nested: Mapping[str, Any] | None = 
     return out
 
 
-def _dist(path: str, value: Any) -> Dist:
+def _dist(path: str, value: Any, min_mean: Mapping[str, Any] | None = None) -> Dist:
     if isinstance(value, Dist):
-        return value.validate(path)
+        return value.validate(path, min_mean=min_mean)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise ScenarioError(f"{path}: {value!r} is a bare number; give a distribution such as "
                             f"{{dist: exponential, mean: {value}}} or {{dist: deterministic, "
                             f"mean: {value}}}.")
-    return Dist(**_kwargs(Dist, f"{path}.", value)).validate(path)
+    kwargs = _kwargs(Dist, f"{path}.", value)
+    return Dist(**kwargs).validate(path, given=kwargs, min_mean=min_mean)
 
 
 def _section(cls: type, path: str, data: Any) -> Any:
-    dists = {f.name: _dist for f in dataclasses.fields(cls) if f.type in ("Dist", Dist)}
+    dists = {f.name: (lambda m: lambda p, v: _dist(p, v, m))(f.metadata.get("min_mean"))
+             for f in dataclasses.fields(cls) if f.type in ("Dist", Dist)}
     nested = dict(dists)
     if cls is Stepwise:
         nested["onward"] = lambda p, v: _section(Onward, p + ".", v)
@@ -601,10 +674,46 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 # --- files --------------------------------------------------------------------------
 
+# YAML 1.2 floats that YAML 1.1 (PyYAML) reads as text: an exponent without a dot or without
+# a sign, e.g. 1e4, 2.5e3, 1E-3. Integers, dotted floats and text resolve as before.
+_FLOAT_1_2 = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader (no python tags) that rejects duplicate keys and reads 1e4 as a number."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, yaml.Mark] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # '<<' merge keys may be overridden by design
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:
+                    continue  # an unhashable key: the base constructor reports it
+                if first is not None:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r} (first at line {first.line + 1}); "
+                        "give each key once", key_node.start_mark)
+                seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+class _Dumper(yaml.SafeDumper):
+    """The safe dumper that quotes text the loader would read as a number (e.g. '1e4')."""
+
+
+for _cls in (_Loader, _Dumper):
+    _cls.add_implicit_resolver(_FLOAT_TAG, _FLOAT_1_2, list("-+0123456789."))
+
+
 def scenario_from_text(text: str, origin: str = "<text>") -> Scenario:
     """Parse YAML text into a validated Scenario; errors name the origin and the field."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no python tags
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -644,8 +753,8 @@ def save_scenario(scenario: Scenario, path: str | Path, *, overwrite: bool = Fal
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; choose another name or pass overwrite=True.")
-    path.write_text(yaml.safe_dump(scenario.to_dict(), sort_keys=False, allow_unicode=True),
-                    encoding="utf-8")
+    path.write_text(yaml.dump(scenario.to_dict(), Dumper=_Dumper, sort_keys=False,
+                              allow_unicode=True), encoding="utf-8")
     return path
 
 

@@ -8,7 +8,15 @@ import pytest
 import yaml
 
 import sim
-from sim.scenario import Scenario, ScenarioError, load_scenario, save_scenario, scenario_from_text
+from sim.scenario import (
+    Dist,
+    Scenario,
+    ScenarioError,
+    _Loader,
+    load_scenario,
+    save_scenario,
+    scenario_from_text,
+)
 
 
 def test_every_preset_loads_and_round_trips_through_yaml(tmp_path):
@@ -64,6 +72,14 @@ def _bad(small_dict, path, value):
     ("horizon_days", 0, "horizon_days: 0 is out of range; allowed: a number > 0"),
     ("assessment.coordinators", True, "assessment.coordinators: True is not a number"),
     ("team.meeting_interval_days", 0, "team.meeting_interval_days: 0 is out of range"),
+    ("team.meeting_interval_days", 0.000001,
+     "team.meeting_interval_days: 1e-06 is out of range; allowed: a number ≥ 1 and ≤ 365 (days)"),
+    ("team.meeting_interval_days", 0.5, "team.meeting_interval_days: 0.5 is out of range"),
+    ("team.first_meeting_day", -1,
+     "team.first_meeting_day: -1 is out of range; allowed: a number ≥ 0 and ≤ 365 (days)"),
+    ("team.first_meeting_day", 400, "team.first_meeting_day: 400 is out of range"),
+    ("initial.ips_waiting", 10_000_000,
+     "initial.ips_waiting: 10000000 is out of range; allowed: a whole number ≥ 0 and ≤ 1e+06"),
 ])
 def test_out_of_range_values_are_named_with_the_allowed_range(small_dict, path, value, expected):
     assert expected in _bad(small_dict, path, value)
@@ -194,3 +210,159 @@ def test_save_refuses_to_overwrite_an_existing_file(tmp_path, small_dict):
 def test_unknown_preset_lists_the_known_ones():
     with pytest.raises(ScenarioError, match="choose one of .*varsinais-suomi"):
         sim.preset("lapland")
+
+
+# --- distributions: positive means, no ignored parameters ------------------------------
+
+@pytest.mark.parametrize("field,dist", [
+    ("ips.days_to_job", {"dist": "lognormal", "mean": 0, "cv": 0.8}),
+    ("ips.days_to_job", {"dist": "exponential", "mean": 0}),
+    ("assessment.duration", {"dist": "lognormal", "mean": 0}),
+    ("stepwise.duration", {"dist": "exponential", "mean": 0}),
+])
+def test_random_durations_need_a_positive_mean(small_dict, field, dist):
+    message = _bad(small_dict, field, dist)
+    assert f"{field}.mean: 0 is out of range; allowed: a number > 0 (days)" in message
+
+
+def test_a_deterministic_zero_duration_stays_allowed(small_dict):
+    small_dict["vocational"] = {"wait": {"dist": "deterministic", "mean": 0}}
+    small_dict["ips"]["days_to_job"] = {"dist": "deterministic", "mean": 0}
+    s = Scenario.from_dict(small_dict)
+    assert (s.vocational.wait.mean_days, s.ips.days_to_job.mean_days) == (0, 0)
+
+
+def test_a_lognormal_mean_of_zero_in_a_file_is_caught_before_the_run():
+    text = ("base: varsinais-suomi\nname: t\nhorizon_days: 200\n"
+            "ips: {days_to_job: {dist: lognormal, mean: 0, cv: 0.8}}\n")
+    with pytest.raises(ScenarioError, match=r"ok\.yaml: ips\.days_to_job\.mean: 0 is out of range"):
+        scenario_from_text(text, origin="ok.yaml")
+
+
+@pytest.mark.parametrize("tenure,expected", [
+    ({"dist": "deterministic", "mean": 0},
+     "ips.job_tenure.mean: 0 is out of range; allowed: a number ≥ 1 (days); a job that lasts "
+     "under a day is not a job"),
+    ({"dist": "exponential", "mean": 0.5}, "ips.job_tenure.mean: 0.5 is out of range"),
+    ({"dist": "lognormal", "mean": 0.9, "cv": 1}, "ips.job_tenure.mean: 0.9 is out of range"),
+    ({"dist": "uniform", "low": 0, "high": 1},
+     "ips.job_tenure: low 0 and high 1 average 0.5 days; allowed: a mean ≥ 1 (days)"),
+])
+def test_job_tenure_must_average_at_least_a_day(small_dict, tenure, expected):
+    assert expected in _bad(small_dict, "ips.job_tenure", tenure)
+
+
+def test_zero_time_job_loops_are_rejected():
+    text = ("base: varsinais-suomi\nname: t\nhorizon_days: 200\n"
+            "ips: {days_to_job: {dist: deterministic, mean: 0}, job_tenure: {dist: deterministic, "
+            "mean: 0}, recontact_days: 0, research_after_job_loss_share: 1, job_finding_share: 1}\n")
+    with pytest.raises(ScenarioError, match=r"ips\.job_tenure\.mean: 0 is out of range"):
+        scenario_from_text(text)
+    one_day = scenario_from_text(text.replace("job_tenure: {dist: deterministic, mean: 0}",
+                                              "job_tenure: {dist: deterministic, mean: 1}"))
+    assert one_day.ips.job_tenure.mean_days == 1
+
+
+@pytest.mark.parametrize("dist,extra,expected", [
+    ("exponential", {"cv": 0.5},
+     "assessment.duration.cv: 0.5 is not used by an exponential distribution, which takes only "
+     "mean; remove cv or choose dist: lognormal."),
+    ("exponential", {"cv": 1.0}, "assessment.duration.cv: 1.0 is not used by an exponential"),
+    ("deterministic", {"cv": 0.3}, "assessment.duration.cv: 0.3 is not used by a deterministic"),
+    ("lognormal", {"low": 3}, "assessment.duration.low: 3 is not used by a lognormal distribution, "
+                              "which takes only mean and cv; remove low or choose dist: uniform."),
+    ("exponential", {"high": 30}, "assessment.duration.high: 30 is not used by an exponential"),
+    ("uniform", {"mean": 20}, "assessment.duration.mean: 20 is not used by a uniform distribution, "
+                              "which takes only low and high; remove mean."),
+    ("uniform", {"cv": 0.5}, "assessment.duration.cv: 0.5 is not used by a uniform"),
+])
+def test_parameters_a_distribution_does_not_use_are_rejected(small_dict, dist, extra, expected):
+    base = {"dist": dist, "low": 5, "high": 20} if dist == "uniform" else {"dist": dist, "mean": 14}
+    assert expected in _bad(small_dict, "assessment.duration", {**base, **extra})
+
+
+def test_unused_parameters_on_a_dist_object_are_rejected(small_dict):
+    s = Scenario.from_dict(small_dict)
+    with pytest.raises(ScenarioError, match="vocational.wait.cv: 0.5 is not used by an exponential"):
+        s.with_changes({"vocational.wait": Dist(dist="exponential", mean=60, cv=0.5)})
+    assert s.with_changes({"vocational.wait": Dist(dist="exponential", mean=60)})
+
+
+# --- booleans -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["false", "no", [1], 0, 1, None])
+def test_team_enabled_must_be_true_or_false(small_dict, value):
+    assert (f"team.enabled: {value!r} is not true or false; write true or false"
+            in _bad(small_dict, "team.enabled", value))
+
+
+def test_a_quoted_false_in_a_file_names_the_field():
+    with pytest.raises(ScenarioError, match=r"team\.enabled: 'false' is not true or false"):
+        scenario_from_text('base: varsinais-suomi\nname: t\nteam: {enabled: "false"}\n')
+    assert scenario_from_text("base: varsinais-suomi\nname: t\nteam: {enabled: false}\n"
+                              ).team.enabled is False
+
+
+# --- the YAML loader --------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,expected", [
+    ("base: varsinais-suomi\nname: t\nips: {coaches: 3}\nips: {coaches: 9}\n",
+     r"s\.yaml: not valid YAML at line 4, column 1: duplicate key 'ips' \(first at line 3\)"),
+    ("base: varsinais-suomi\nname: t\nips:\n  coaches: 3\n  coaches: 9\n",
+     r"s\.yaml: not valid YAML at line 5, column 3: duplicate key 'coaches' \(first at line 4\)"),
+    ("base: varsinais-suomi\nname: t\narrivals: {sources: {a: 1, a: 2}}\n",
+     r"line 3, column \d+: duplicate key 'a' \(first at line 3\)"),
+])
+def test_duplicate_keys_are_rejected_with_their_line(text, expected):
+    with pytest.raises(ScenarioError, match=expected):
+        scenario_from_text(text, origin="s.yaml")
+
+
+def test_the_loader_still_refuses_python_tags_and_allows_merge_keys():
+    with pytest.raises(ScenarioError, match="not valid YAML"):
+        scenario_from_text("name: !!python/object/apply:os.system ['true']\n")
+    s = scenario_from_text("base: varsinais-suomi\nname: t\n"
+                           "vocational: {wait: {<<: {dist: exponential, mean: 5}, mean: 7}}\n")
+    assert s.vocational.wait.mean == 7
+
+
+@pytest.mark.parametrize("written,value", [("1e4", 10_000), ("2.5e3", 2500), ("1E-3", 0.001),
+                                           ("1.0e4", 10_000), ("-1e4", -10_000)])
+def test_scientific_notation_reads_as_a_number(written, value):
+    assert yaml.load(f"v: {written}", Loader=_Loader)["v"] == value
+
+
+def test_referral_volume_in_scientific_notation_is_accepted():
+    s = scenario_from_text("base: varsinais-suomi\nname: t\nhorizon_days: 200\n"
+                           "arrivals: {sources: {a: 1e4, b: 2.5e3}}\n"
+                           "ips: {dropout_per_year_waiting: 5E-1}\n")
+    assert s.arrivals.per_year == 12_500
+    assert s.ips.dropout_per_year_waiting == 0.5
+
+
+def test_text_that_looks_like_a_number_survives_a_round_trip(tmp_path, small_dict):
+    small_dict["name"] = "1e4"
+    s = Scenario.from_dict(small_dict)
+    assert load_scenario(save_scenario(s, tmp_path / "s.yaml")) == s
+
+
+# --- size bounds ------------------------------------------------------------------------
+
+def test_expected_clients_per_replication_are_bounded(small_dict):
+    small_dict["arrivals"]["sources"] = {"sote": 10_000_000, "social": 0}
+    message = _bad(small_dict, "horizon_days", 200)
+    assert "one replication would hold about 5,479,494 clients" in message
+    assert "at most 2,000,000 (about 2 GB of memory)" in message
+    assert "Shorten horizon_days or lower the referral volumes in arrivals.sources" in message
+
+
+def test_preloaded_clients_count_towards_the_bound(small_dict):
+    small_dict["initial"] = {"ips_waiting": 900_000, "ips_in_service": 900_000,
+                             "stepwise_in_service": 900_000}
+    assert "2,700,000 pre-loaded); allowed: at most 2,000,000" in _bad(small_dict, "name", "big")
+
+
+def test_the_national_preset_stays_within_the_bound():
+    national = sim.preset("national")
+    assert national.expected_clients == pytest.approx(100_000 + 57_500)
+    assert national.with_changes({"horizon_days": 3650}).expected_clients < 2_000_000
