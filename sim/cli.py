@@ -4,25 +4,31 @@
     worksim validate FILE
     worksim run PRESET_OR_FILE --replications 20 --seed 1 --out DIR
     worksim sweep PRESET_OR_FILE --vary ips.coaches=6:16 --target "ips_wait_days.p90<=30"
-    worksim compare PRESET_OR_FILE --alt "plus2=ips.coaches+=2" --alt "cap15=ips.caseload_per_coach=15"
+    worksim compare PRESET_OR_FILE --alt "plus2:ips.coaches+=2" --alt "cap15:ips.caseload_per_coach=15"
     worksim warmup PRESET_OR_FILE --series ips_waiting
 
 Bad input never shows a traceback: the message names the field, the value and the fix,
-and the exit status is 2.
+and the exit status is 2. Every argument is checked before anything is simulated or any
+output folder is created; ``--overwrite`` never replaces an input file.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import math
+import os
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from . import __version__, experiment, plots, report
+from .model import SAMPLE_EVERY_DAYS, SERIES
 from .scenario import Scenario, ScenarioError, list_presets, preset, resolve
 
 __all__ = ["main"]
@@ -36,29 +42,99 @@ KEY_KPIS = ("referrals", "assessment_wait_days.mean", "assessment_wait_days.p90"
             "exit_dropout", "exit_in_service")
 
 
-def _parse_set(items: Sequence[str], base: Scenario) -> dict[str, Any]:
-    """``key=value`` (YAML value) or ``key+=number`` relative to the base scenario."""
+SWEEP_MAX_VALUES = 200
+"""A sweep takes at most this many values of one parameter ..."""
+SWEEP_MAX_POINTS = 1_000
+"""... and at most this many grid points in all."""
+VALIDATE_MAX_CLIENTS = 50_000
+"""``validate`` runs its offered-load check only for scenarios with at most this many clients
+(referrals over the horizon plus the initial caseloads): a few seconds at most."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _parse_set(items: Sequence[str], base: Scenario, where: Callable[[str], str] | None = None,
+               form: str = "FIELD=VALUE, e.g. ips.coaches=8") -> dict[str, Any]:
+    """``key=value`` (YAML value) or ``key+=number`` relative to the base scenario.
+
+    ``where(item)`` names the option in messages (``--set 'item'`` by default).
+    """
+    where = where or (lambda item: f"--set {item!r}")
     changes: dict[str, Any] = {}
     for item in items:
-        if "=" not in item:
-            raise ValueError(f"--set {item!r}: write it as FIELD=VALUE, e.g. ips.coaches=8.")
-        key, _, raw = item.partition("=")
-        if key.endswith("+") or key.endswith("-"):
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        relative = key.endswith(("+", "-"))
+        if relative:
             sign = 1 if key.endswith("+") else -1
-            key = key[:-1]
-            value = base.get(key) + sign * yaml.safe_load(raw)
-        else:
+            key = key[:-1].strip()
+        if not sep or not key:
+            raise ValueError(f"{where(item)}: write it as {form}.")
+        try:
             value = yaml.safe_load(raw)
-        changes[key.strip()] = value
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{where(item)}: cannot read the value {raw!r} "
+                             f"({getattr(exc, 'problem', None) or 'not valid YAML'}); give a "
+                             "number, true/false, null, quoted text or a list such as [1, 2].") from None
+        if relative:
+            current = base.get(key)
+            if not _is_number(value):
+                raise ValueError(f"{where(item)}: += and -= need a number after '=', got "
+                                 f"{raw.strip()!r}.")
+            if current is None:
+                raise ValueError(f"{where(item)}: {key} is not set (null) in the base scenario, "
+                                 f"so there is nothing to add to; give the value itself, e.g. "
+                                 f"{key}={abs(value):g}.")
+            if not _is_number(current):
+                hint = (f", e.g. {key}.mean{'+' if sign > 0 else '-'}={abs(value):g}"
+                        if isinstance(current, dict) and "mean" in current else "")
+                raise ValueError(f"{where(item)}: {key} is {current!r}, not a number; += and -= "
+                                 f"change numbers only{hint}.")
+            value = current + sign * value
+        changes[key] = value
     return changes
 
 
+def _load(text: str, where: str = "") -> Scenario:
+    """``resolve`` with a clear error for a folder or an unreadable file."""
+    try:
+        return resolve(text)
+    except IsADirectoryError:
+        raise ScenarioError(f"{where}{text}: is a folder, not a scenario file; give a YAML file "
+                            f"or a preset ({', '.join(list_presets())}).") from None
+    except OSError as exc:
+        raise ScenarioError(f"{where}{text}: cannot read it ({exc.strerror}).") from None
+
+
+def _input_file(text: str) -> list[Path]:
+    """The scenario argument as an input file (none for a preset name)."""
+    return [] if text in list_presets() else [Path(text)]
+
+
 def _scenario(args: argparse.Namespace) -> Scenario:
-    base = resolve(args.scenario)
+    base = _load(args.scenario)
     changes = _parse_set(getattr(args, "set", None) or [], base)
-    if getattr(args, "horizon_days", None):
+    if getattr(args, "horizon_days", None) is not None:
         changes["horizon_days"] = args.horizon_days
     return base.with_changes(changes) if changes else base
+
+
+def _check_common(args: argparse.Namespace) -> None:
+    """--replications, --seed and --jobs, before anything runs."""
+    if args.replications < 1:
+        raise ValueError(f"--replications {args.replications}: give a whole number ≥ 1.")
+    if args.seed < 0:
+        raise ValueError(f"--seed {args.seed}: give a whole number ≥ 0.")
+    if args.jobs < 0:
+        raise ValueError(f"--jobs {args.jobs}: give a whole number ≥ 1, or 0 for all cores.")
+
+
+def _warn_unstable(s: Scenario) -> None:
+    """Stability warnings, printed at once (before a possibly long run)."""
+    for message in experiment.stability_warnings(s):
+        print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 def _progress(args: argparse.Namespace) -> bool:
@@ -76,13 +152,14 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    s = resolve(args.scenario)
+    s = _load(args.scenario)
     print(f"OK: {s.name} — {s.arrivals.per_year:,.0f} referrals a year, horizon "
           f"{s.horizon_days:g} days, {s.assessment.coordinators:g} coordinators, "
           f"{s.ips.coaches:g} coaches × {s.ips.caseload_per_coach} places.")
     for message in experiment.stability_warnings(s):
         print(f"warning: {message}")
-    if s.arrivals.per_year * s.horizon_days / 365 <= 50_000:  # a few seconds at most
+    clients = s.arrivals.per_year * s.horizon_days / 365 + s.initial.total
+    if clients <= VALIDATE_MAX_CLIENTS:  # a few seconds at most
         floor = experiment.offered_load(s, replications=1)
         for param, value in (("ips.coaches", s.ips.coaches),
                              ("assessment.coordinators", s.assessment.coordinators)):
@@ -94,16 +171,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    _check_common(args)
     s = _scenario(args)
-    out = report.prepare_out_dir(args.out, s.name, overwrite=args.overwrite)
+    out = report.prepare_out_dir(args.out, s.name, overwrite=args.overwrite,
+                                 writes=report.RUN_FILES, inputs=_input_file(args.scenario))
+    _warn_unstable(s)
     started = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", experiment.UnstableScenarioWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", experiment.UnstableScenarioWarning)  # printed above
         reps = experiment.replicate(s, args.replications, args.seed, jobs=args.jobs,
                                     progress=_progress(args))
     wall = time.perf_counter() - started
-    for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
     report.write_run(reps, out, command=" ".join(["worksim", *sys.argv[1:]]),
                      wall_seconds=wall, lang=args.lang)
     print(f"{s.name}: {reps.n} replications, seed {args.seed}, horizon {s.horizon_days:g} days "
@@ -133,18 +211,56 @@ def bottlenecks(reps: experiment.Replications) -> list[str]:
     return notes
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    s = _scenario(args)
+def _parse_vary(items: Sequence[str], s: Scenario) -> dict[str, list]:
     vary: dict[str, list] = {}
-    for item in args.vary:
+    for item in items:
         key, sep, values = item.partition("=")
-        if not sep:
+        key = key.strip()
+        if not sep or not key:
             raise ValueError(f"--vary {item!r}: write it as FIELD=START:STOP[:STEP] or "
                              "FIELD=v1,v2,…, e.g. ips.coaches=6:16.")
         s.get(key)  # names an unknown field clearly
-        vary[key] = experiment.parse_range(values)
-    target = experiment.parse_target(args.target) if args.target else None
-    out = report.prepare_out_dir(args.out, f"{s.name}-sweep", overwrite=args.overwrite)
+        if key in vary:
+            raise ValueError(f"--vary {key} is given twice; give each parameter once, with all "
+                             "its values, e.g. --vary ips.coaches=4,6,8.")
+        try:
+            vary[key] = experiment.parse_range(values, limit=SWEEP_MAX_VALUES)
+        except ValueError as exc:
+            raise ValueError(f"--vary {key}: {exc}") from None
+    if len(vary) > 2:
+        raise ValueError(f"--vary: {len(vary)} parameters ({', '.join(vary)}); a sweep varies one "
+                         "or two.")
+    points = math.prod(len(v) for v in vary.values())
+    if points > SWEEP_MAX_POINTS:
+        raise ValueError(f"--vary: {' × '.join(str(len(v)) for v in vary.values())} = {points:,} "
+                         f"grid points; a sweep runs at most {SWEEP_MAX_POINTS:,}; use fewer "
+                         "values (a larger STEP).")
+    return vary
+
+
+def _parse_target(text: str | None) -> experiment.Target | None:
+    if text is None:
+        return None
+    try:
+        return experiment.parse_target(text)
+    except ValueError as exc:
+        raise ValueError(f"--{exc}") from None  # "target '…': …" -> "--target '…': …"
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    _check_common(args)
+    s = _scenario(args)
+    vary = _parse_vary(args.vary, s)
+    target = _parse_target(args.target)
+    for combo in itertools.product(*vary.values()):  # every grid point is valid
+        point = dict(zip(vary, combo))
+        try:
+            s.with_changes(point)
+        except ScenarioError as exc:
+            shown = ", ".join(f"{k}={v:g}" for k, v in point.items())
+            raise ScenarioError(f"--vary: the grid point {shown} is not valid: {exc}") from None
+    out = report.prepare_out_dir(args.out, f"{s.name}-sweep", overwrite=args.overwrite,
+                                 writes=report.SWEEP_FILES, inputs=_input_file(args.scenario))
     if target is not None and len(vary) == 1 and next(iter(vary)) in experiment.STAFF_PARAMETERS:
         param = next(iter(vary))
         result = experiment.min_staffing(s, param, vary[param], target, args.replications,
@@ -177,22 +293,50 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_compare(args: argparse.Namespace) -> int:
-    base = _scenario(args)
+def _parse_alts(specs: Sequence[str], base: Scenario) -> dict[str, Scenario]:
+    form = ("NAME:FIELD=VALUE[,FIELD=VALUE] or NAME:path/to/scenario.yaml, "
+            "e.g. plus2:ips.coaches+=2")
     alts: dict[str, Scenario] = {}
-    for spec in args.alt:
+    for spec in specs:
         name, sep, body = spec.partition(":")
+        where = f"--alt {spec!r}"
         if not sep:
-            raise ValueError(f"--alt {spec!r}: write NAME:FIELD=VALUE[,FIELD=VALUE] or "
-                             "NAME:path/to/scenario.yaml.")
-        if body.endswith((".yaml", ".yml")):
-            alts[name] = resolve(body)
-        else:
-            alts[name] = base.with_changes(_parse_set(body.split(","), base))
-    cmp = experiment.compare(base, alts, args.replications, args.seed, jobs=args.jobs,
-                             progress=_progress(args))
+            raise ValueError(f"{where}: write {form}.")
+        if not name.strip():
+            raise ValueError(f"{where}: the name before ':' is empty; write {form}.")
+        if name in alts:
+            raise ValueError(f"{where}: the name {name!r} is used twice; give each --alt its own "
+                             "name.")
+        if not body.strip():
+            raise ValueError(f"{where}: nothing after '{name}:'; write {form}.")
+        try:
+            if body.endswith((".yaml", ".yml")) or ("=" not in body and Path(body).exists()):
+                alts[name] = _load(body)
+            else:
+                alts[name] = base.with_changes(
+                    _parse_set(body.split(","), base, lambda _, w=where: w, form))
+        except ScenarioError as exc:
+            raise ScenarioError(f"{where}: {exc}") from None
+    return alts
+
+
+def _check_kpis(kpis: Sequence[str]) -> None:
+    for kpi in kpis:
+        try:
+            experiment.check_kpi(kpi)
+        except ValueError as exc:
+            raise ValueError(f"--kpi {kpi!r}: {exc}") from None
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    _check_common(args)
+    base = _scenario(args)
+    alts = _parse_alts(args.alt, base)
     kpis = args.kpi or ["ips_wait_days.mean", "ips_wait_days.p90", "employed_within_365d_share",
                         "coach_caseload_utilisation"]
+    _check_kpis(kpis)
+    cmp = experiment.compare(base, alts, args.replications, args.seed, jobs=args.jobs,
+                             progress=_progress(args))
     print(f"Paired differences (alternative − {base.name}), {args.replications} replications "
           "with common random numbers:")
     print(f"{'scenario':14s} {'metric':34s} {'base':>10s} {'alt':>10s} {'diff':>10s} "
@@ -204,13 +348,31 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_warmup(args: argparse.Namespace) -> int:
+    _check_common(args)
     s = _scenario(args)
-    analysis = experiment.warmup_analysis(s, args.series, args.replications, args.seed,
-                                          args.window, jobs=args.jobs)
+    if args.series not in SERIES:
+        raise ValueError(f"--series {args.series!r}: unknown series; choose one of "
+                         f"{', '.join(SERIES)}.")
+    samples = math.ceil(s.horizon_days / SAMPLE_EVERY_DAYS)  # weekly samples from day 0
+    if samples < 2:
+        raise ValueError(f"--window {args.window}: a {s.horizon_days:g}-day run has {samples} "
+                         "weekly sample, too few for a Welch plot; lengthen it with --horizon-days.")
+    if not 1 <= args.window < samples:
+        raise ValueError(f"--window {args.window}: give a whole number of weeks from 1 to "
+                         f"{samples - 1} (the {s.horizon_days:g}-day run has {samples} weekly "
+                         "samples).")
+    out = None
+    if args.out is not None:
+        out = report.prepare_out_dir(args.out, f"{s.name}-warmup", overwrite=args.overwrite,
+                                     writes=("warmup.png",), inputs=_input_file(args.scenario))
+    _warn_unstable(s)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", experiment.UnstableScenarioWarning)  # printed above
+        analysis = experiment.warmup_analysis(s, args.series, args.replications, args.seed,
+                                              args.window, jobs=args.jobs)
     print(f"{s.name}: MSER-5 suggests a warm-up of about {analysis['suggested_warmup_days']:.0f} "
           f"days for '{args.series}' (Welch window {args.window} weeks).")
-    if args.out:
-        out = report.prepare_out_dir(args.out, f"{s.name}-warmup", overwrite=args.overwrite)
+    if out is not None:
         plots.warmup_figure(analysis).savefig(out / "warmup.png", dpi=110)
         print(f"Wrote {out / 'warmup.png'}")
     return 0
@@ -250,7 +412,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("sweep", help="vary one or two parameters; find the fewest staff")
     common(sp, 10)
-    sp.add_argument("--vary", action="append", required=True, metavar="FIELD=RANGE")
+    sp.add_argument("--vary", action="append", required=True, metavar="FIELD=RANGE",
+                    help="FIELD=START:STOP[:STEP] or FIELD=v1,v2,… (once or twice, for two "
+                    f"parameters); at most {SWEEP_MAX_VALUES} values per parameter and "
+                    f"{SWEEP_MAX_POINTS:,} grid points in all")
     sp.add_argument("--target", help='e.g. "ips_wait_days.p90<=30"')
     sp.add_argument("--out")
     sp.add_argument("--overwrite", action="store_true")
@@ -264,8 +429,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("warmup", help="Welch plot and MSER-5 warm-up suggestion")
     common(sp, 5)
-    sp.add_argument("--series", default="ips_waiting")
-    sp.add_argument("--window", type=int, default=4)
+    sp.add_argument("--series", default="ips_waiting", help=f"one of {', '.join(SERIES)}")
+    sp.add_argument("--window", type=int, default=4,
+                    help="Welch half-window in weeks: 1 to the run's weekly samples − 1")
     sp.add_argument("--out")
     sp.add_argument("--overwrite", action="store_true")
     sp.set_defaults(func=cmd_warmup)
@@ -275,10 +441,25 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the try
+        return code
+    except BrokenPipeError:
+        # the reader went away (`worksim presets | head -1`): as the Python docs recommend,
+        # point stdout at devnull so the interpreter's final flush stays quiet
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
     except (ScenarioError, ValueError, FileExistsError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"error: {message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. the disk filled up while writing the results
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
 
 

@@ -8,7 +8,9 @@ randomness depends only on (seed, replication).
 
 from __future__ import annotations
 
+import difflib
 import itertools
+import math
 import multiprocessing
 import operator
 import os
@@ -22,13 +24,14 @@ from typing import Any
 import numpy as np
 
 from .model import run
-from .results import KPIS, RunResult, kpi_unit
-from .scenario import Scenario
+from .results import _BY_PATHWAY, _WAITS, KPIS, RunResult, kpi_unit
+from .scenario import EXITS, Scenario
 from .stats import CI, mser5, paired_difference, t_interval, welch
 
 __all__ = ["Replications", "SummaryRow", "replicate", "compare", "Comparison", "sweep",
            "SweepResult", "Target", "parse_target", "min_staffing", "offered_load",
-           "stability_warnings", "warmup_analysis", "UnstableScenarioWarning"]
+           "stability_warnings", "warmup_analysis", "UnstableScenarioWarning", "known_kpis",
+           "check_kpi", "parse_range"]
 
 
 class UnstableScenarioWarning(UserWarning):
@@ -222,17 +225,59 @@ class Target:
         return f"{self.kpi}{self.op}{self.value:g}"
 
 
+def known_kpis() -> list[str]:
+    """Every KPI column a run reports (waits as ``.mean``/``.p90``, exits also by pathway)."""
+    names = []
+    for base in KPIS:
+        if base in _WAITS:
+            names += [f"{base}.mean", f"{base}.p90"]
+        else:
+            names.append(base)
+            if base.startswith("exit_"):
+                names += [f"{base}.{p}" for p in _BY_PATHWAY]
+    return names
+
+
+def check_kpi(name: str) -> None:
+    """Raise ValueError saying what is wrong with a KPI name and how to write it."""
+    base, dot, stat = name.partition(".")
+    if base not in KPIS:
+        close = difflib.get_close_matches(name, known_kpis(), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValueError(f"unknown metric {name!r}; {hint}known: {', '.join(sorted(KPIS))} "
+                         "(waits take .mean or .p90).")
+    if base in _WAITS:
+        if not dot:
+            raise ValueError(f"{base} needs a statistic: write {base}.mean or {base}.p90.")
+        if stat not in ("mean", "p90", "n"):
+            raise ValueError(f"{base} has no statistic {stat!r}; write {base}.mean or {base}.p90.")
+    elif base.startswith("exit_") and base[5:] in EXITS + ("in_service",):
+        if dot and stat not in _BY_PATHWAY:
+            raise ValueError(f"{base} has no part {stat!r}; write {base} or {base}.PATHWAY with "
+                             f"PATHWAY one of {', '.join(_BY_PATHWAY)}.")
+    elif dot:
+        raise ValueError(f"{base} is one number per replication and takes no statistic; "
+                         f"write {base} without '.{stat}'.")
+
+
 def parse_target(text: str) -> Target:
     """Parse ``"metric<=value"``; the error names the expected form and known metrics."""
-    m = re.fullmatch(r"\s*([A-Za-z0-9_.]+)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*", text or "")
+    form = "write it as METRIC<=VALUE or METRIC>=VALUE, e.g. \"ips_wait_days.p90<=30\""
+    m = re.fullmatch(r"\s*([A-Za-z0-9_.]+)\s*(<=|>=|<|>)\s*(.+?)\s*", text or "")
     if not m:
-        raise ValueError(f"target {text!r}: write it as METRIC<=VALUE or METRIC>=VALUE, e.g. "
-                         "\"ips_wait_days.p90<=30\".")
-    kpi, op, value = m.groups()
-    if kpi.split(".")[0] not in KPIS:
-        raise ValueError(f"target {text!r}: unknown metric {kpi!r}; known: "
-                         f"{', '.join(sorted(KPIS))} (waits take .mean or .p90).")
-    return Target(kpi, op, float(value))
+        raise ValueError(f"target {text!r}: {form}.")
+    kpi, op, raw = m.groups()
+    try:
+        check_kpi(kpi)
+    except ValueError as exc:
+        raise ValueError(f"target {text!r}: {exc}") from None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"target {text!r}: VALUE {raw!r} is not a number; {form}.") from None
+    if not math.isfinite(value):
+        raise ValueError(f"target {text!r}: VALUE {raw!r} is not a finite number; {form}.")
+    return Target(kpi, op, value)
 
 
 @dataclass(frozen=True)
@@ -268,23 +313,60 @@ class SweepResult:
         return None
 
 
-def parse_range(text: str) -> list[float]:
-    """``"1:10"`` (step 1), ``"2:20:2"`` or ``"3,5,8"`` -> list of values."""
+def _g(x: float) -> str:
+    """A number as a planner writes it: 1000000, not 1e+06."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _number(text: str, part: str) -> float:
+    form = "give START:STOP[:STEP] (e.g. 1:10) or a comma list (e.g. 4,6,8)"
+    what = f"{text!r}" if part.strip() == text.strip() else f"{text!r}: {part.strip()!r}"
     try:
-        if ":" in text:
-            parts = [float(p) for p in text.split(":")]
-            start, stop = parts[0], parts[1]
-            step = parts[2] if len(parts) > 2 else 1.0
-            if step <= 0 or stop < start or len(parts) > 3:
-                raise ValueError
-            values = list(np.arange(start, stop + step / 2, step))
-        else:
-            values = [float(p) for p in text.split(",") if p.strip()]
+        value = float(part)
     except ValueError:
-        raise ValueError(f"{text!r}: give values as START:STOP[:STEP] (e.g. 1:10) or a comma "
-                         "list (e.g. 4,6,8).") from None
+        if re.fullmatch(r"\s*[0-9.]+\s*-\s*[0-9.]+\s*", part):
+            dashed = re.sub(r"\s*-\s*", ":", part.strip(), count=1)
+            raise ValueError(f"{what} is not a number; write a range with ':' as START:STOP, "
+                             f"e.g. {dashed}.") from None
+        raise ValueError(f"{what} is not a number; {form}.") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{what} is not a finite number; {form}.")
+    return value
+
+
+def parse_range(text: str, limit: int | None = None) -> list[float]:
+    """``"1:10"`` (step 1), ``"2:20:2"`` or ``"3,5,8"`` -> list of values.
+
+    ``limit`` caps the number of values (checked before any list is built); the errors
+    say what is wrong and how to write the range.
+    """
+    form = "give START:STOP[:STEP] (e.g. 1:10) or a comma list (e.g. 4,6,8)"
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) > 3:
+            raise ValueError(f"{text!r}: too many ':'; {form}.")
+        start, stop = _number(text, parts[0]), _number(text, parts[1])
+        step = _number(text, parts[2]) if len(parts) > 2 else 1.0
+        if step <= 0:
+            raise ValueError(f"{text!r}: STEP {_g(step)} must be above 0; {form}.")
+        if stop < start:
+            raise ValueError(f"{text!r}: STOP {_g(stop)} is below START {_g(start)}; write "
+                             f"START:STOP smallest first, e.g. {_g(stop)}:{_g(start)}.")
+        count = (stop - start) / step + 1
+        if limit is not None and count > limit + 0.5:
+            wider = (stop - start) / (limit - 1) if limit > 1 else stop - start
+            wider = math.ceil(wider) if wider >= 1 else 10 ** math.ceil(math.log10(wider))
+            raise ValueError(f"{text!r}: {math.floor(count + 0.5):,} values; at most {limit} "
+                             f"are allowed per parameter; use a larger STEP, e.g. "
+                             f"{_g(start)}:{_g(stop)}:{_g(wider)}.")
+        values = list(np.arange(start, stop + step / 2, step))
+    else:
+        values = [_number(text, p) for p in text.split(",") if p.strip()]
+        if limit is not None and len(values) > limit:
+            raise ValueError(f"{text!r}: {len(values):,} values; at most {limit} are allowed "
+                             "per parameter.")
     if not values:
-        raise ValueError(f"{text!r}: no values.")
+        raise ValueError(f"{text!r}: no values; {form}.")
     return [int(v) if float(v).is_integer() else float(v) for v in values]
 
 

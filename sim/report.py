@@ -10,22 +10,21 @@ import json
 import math
 import os
 import platform
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import plots
 from .experiment import Replications, SummaryRow, SweepResult
 from .results import KPIS
-from .scenario import Scenario
+from .scenario import Scenario, save_scenario
 
-__all__ = ["prepare_out_dir", "write_run", "write_sweep", "write_csv", "write_xlsx", "json_default",
-           "environment", "parameter_table", "run_record",
-           "summary_table", "format_table", "stress_report"]
+__all__ = ["prepare_out_dir", "check_out_dir", "safe_name", "RUN_FILES", "SWEEP_FILES",
+           "write_run", "write_sweep", "write_csv", "write_xlsx", "json_default", "environment",
+           "parameter_table", "run_record", "summary_table", "format_table", "stress_report"]
 
 _PACKAGES = ("tyokyky-course", "simpy", "numpy", "scipy", "matplotlib", "pyyaml", "openpyxl")
 
@@ -50,16 +49,75 @@ def environment() -> dict[str, Any]:
             "cores": os.cpu_count(), "packages": versions}
 
 
-def prepare_out_dir(out: str | Path | None, name: str, *, overwrite: bool = False) -> Path:
-    """The output folder; a new time-stamped one by default, never silently overwritten."""
+RUN_FILES = ("summary.csv", "replications.csv", "parameters.csv", "summary.xlsx", "scenario.yaml",
+             "waits.png", "caseload.png", "outcomes.png", "run.json", "report.md")
+"""The files ``write_run`` writes into its folder."""
+SWEEP_FILES = ("sweep.csv", "sweep.xlsx", "capacity.png")
+"""The files ``write_sweep`` writes into its folder (capacity.png for one parameter)."""
+
+
+def safe_name(name: str) -> str:
+    """A scenario name as one safe folder name: letters (ä, ö, å too), digits, '-' and '_'
+    are kept, anything else (spaces, '/', '.', …) becomes '-'."""
+    cleaned = re.sub(r"[^\w-]+", "-", name).strip("-")[:80].strip("-")
+    return cleaned or "scenario"
+
+
+def check_out_dir(out: str | Path | None, name: str, *, overwrite: bool = False,
+                  writes: Iterable[str] = (), inputs: Iterable[str | Path] = ()) -> Path:
+    """The output folder a command will write to, checked but not created.
+
+    ``writes`` are the file names the command will write into it and ``inputs`` the files
+    it reads: even with ``overwrite`` an input file is never replaced.
+    """
     if out is None:
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("results") / f"{name}-{stamp}"
+        out = Path("results") / f"{safe_name(name)}-{stamp}"
+    elif not str(out).strip():
+        raise ValueError("--out '': give a folder name, e.g. --out results/my-run.")
     out = Path(out)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"{out} already has files; choose another --out folder or add "
-                              "--overwrite to replace them.")
-    out.mkdir(parents=True, exist_ok=True)
+    for folder in (out, *out.parents):
+        if folder.exists() or folder.is_symlink():
+            if not folder.is_dir():
+                where = "" if folder == out else f" ({folder} is a file)"
+                raise ValueError(f"--out {out}: not a folder{where}; choose another --out folder.")
+            break
+    if out.is_dir():
+        try:
+            used = any(out.iterdir())
+        except OSError as exc:
+            raise ValueError(f"--out {out}: cannot read this folder ({exc.strerror}); choose "
+                             "another --out folder.") from None
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise ValueError(f"--out {out}: no permission to write in this folder; choose another "
+                             "--out folder.")
+        if used and not overwrite:
+            raise FileExistsError(f"{out} already has files; choose another --out folder or add "
+                                  "--overwrite to replace them.")
+        sources = [Path(p) for p in inputs]
+        for file in writes:
+            target = out / file
+            for source in sources:
+                if target.is_file() and source.is_file() and os.path.samefile(target, source):
+                    other = out.parent / f"{out.resolve().name}-results"
+                    raise ValueError(f"--out {out}: writing {file} there would replace {source}, "
+                                     "an input of this command, so it is refused even with "
+                                     f"--overwrite; choose another --out folder, e.g. --out {other}.")
+    return out
+
+
+def prepare_out_dir(out: str | Path | None, name: str, *, overwrite: bool = False,
+                    writes: Iterable[str] = (), inputs: Iterable[str | Path] = ()) -> Path:
+    """The output folder; a new time-stamped one by default, never silently overwritten.
+
+    Checked first (see :func:`check_out_dir`), then created.
+    """
+    out = check_out_dir(out, name, overwrite=overwrite, writes=writes, inputs=inputs)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {out}: cannot create this folder ({exc.strerror}); choose "
+                         "another --out folder.") from None
     return out
 
 
@@ -166,10 +224,8 @@ def write_run(reps: Replications, out: Path, *, command: str = "", wall_seconds:
     paths["summary.xlsx"] = out / "summary.xlsx"
     write_xlsx(paths["summary.xlsx"], {"summary": summary, "replications": per_rep,
                                         "parameters": params})
-    paths["scenario.yaml"] = out / "scenario.yaml"
-    paths["scenario.yaml"].write_text(
-        yaml.safe_dump(reps.scenario.to_dict(), sort_keys=False, allow_unicode=True),
-        encoding="utf-8")
+    # the scenario's own dumper: text such as '1e4' stays text when the file is read back
+    paths["scenario.yaml"] = save_scenario(reps.scenario, out / "scenario.yaml", overwrite=True)
     for name, fig in (("waits.png", plots.waits_figure(reps, lang)),
                       ("caseload.png", plots.series_figure(reps, lang=lang)),
                       ("outcomes.png", plots.outcomes_figure(reps, lang))):

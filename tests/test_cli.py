@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -141,3 +143,244 @@ def test_validate_warns_when_coaches_are_below_the_offered_load(capsys):
     out = capsys.readouterr().out
     assert "warning: ips.coaches = 7 is at or below the offered-load floor" in out
     assert main(["validate", "keski-suomi"]) == 0
+
+
+# --- bad input: one `error:` line, exit 2, nothing simulated and no folder left behind -----
+
+OK_YAML = "base: varsinais-suomi\nname: t\nhorizon_days: 200\n"
+
+
+@pytest.fixture
+def ok(tmp_path):
+    f = tmp_path / "ok.yaml"
+    f.write_text(OK_YAML)
+    return str(f)
+
+
+@pytest.fixture
+def no_simulation(monkeypatch):
+    """Fail the test if anything is simulated (every check must come first)."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("simulated before all arguments were checked")
+    monkeypatch.setattr(sim.experiment, "_execute", refuse)
+    monkeypatch.setattr(sim.experiment, "run", refuse)
+
+
+def error_line(capsys, *args: str) -> str:
+    """Run the CLI expecting bad input: exit 2 and exactly one line `error: …` on stderr."""
+    code = main(list(args))
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", [["run"], ["sweep", "--vary", "ips.coaches=8:9"], ["warmup"]])
+@pytest.mark.parametrize("out", ["afile.csv", "afile.csv/sub"])
+def test_out_that_is_a_file_is_refused_before_simulating(ok, tmp_path, capsys, no_simulation,
+                                                         command, out):
+    (tmp_path / "afile.csv").write_text("mine")
+    line = error_line(capsys, *command[:1], ok, *command[1:], "-n", "2",
+                      "--out", str(tmp_path / out))
+    assert "--out" in line and "afile.csv" in line and "not a folder" in line
+    assert (tmp_path / "afile.csv").read_text() == "mine"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_out_that_cannot_be_created_is_one_error_line(ok, capsys, no_simulation):
+    line = error_line(capsys, "run", ok, "-n", "2", "--out", "/proc/xx")
+    assert "--out /proc/xx: cannot create this folder" in line
+
+
+def test_a_folder_given_as_scenario_file_is_one_error_line(ok, tmp_path, capsys, no_simulation):
+    folder = tmp_path / "county.yaml"
+    folder.mkdir()
+    assert "is a folder, not a scenario file" in error_line(capsys, "validate", str(tmp_path))
+    assert "is a folder, not a scenario file" in error_line(capsys, "validate", str(folder))
+    for body in (str(folder), str(tmp_path)):
+        line = error_line(capsys, "compare", ok, "-n", "2", "--alt", f"a:{body}")
+        assert line.startswith(f"error: --alt 'a:{body}'") and "is a folder" in line
+
+
+@pytest.mark.parametrize("change, message", [
+    ("ips.coaches=[1", "cannot read the value '[1'"),
+    ("ips.coaches+=x", "+= and -= need a number after '=', got 'x'"),
+    ("ips.days_to_job+=5", "not a number; += and -= change numbers only, e.g. ips.days_to_job.mean+=5"),
+    ("team.cases_per_meeting+=5", "team.cases_per_meeting is not set (null) in the base scenario"),
+])
+def test_bad_set_and_alt_changes_name_the_option(tmp_path, capsys, no_simulation, change, message):
+    f = tmp_path / "null.yaml"
+    f.write_text(OK_YAML + "team: {cases_per_meeting: null}\n")
+    line = error_line(capsys, "run", str(f), "-n", "2", "--set", change)
+    assert line.startswith(f"error: --set {change!r}: ") and message in line
+    line = error_line(capsys, "compare", str(f), "-n", "2", "--alt", f"a:{change}")
+    assert line.startswith(f"error: --alt 'a:{change}': ") and message in line
+
+
+def test_zero_horizon_is_checked_not_ignored(ok, tmp_path, capsys, no_simulation):
+    line = error_line(capsys, "run", ok, "-n", "2", "--horizon-days", "0",
+                      "--out", str(tmp_path / "h0"))
+    assert "horizon_days: 0" in line and "out of range" in line
+    assert not (tmp_path / "h0").exists()
+
+
+@pytest.mark.parametrize("target, message", [
+    ("ips_wait_days.p95<=30", "ips_wait_days has no statistic 'p95'; write ips_wait_days.mean or "
+                              "ips_wait_days.p90"),
+    ("ips_wait_days.median<=30", "no statistic 'median'"),
+    ("ips_wait_days<=30", "ips_wait_days needs a statistic"),
+    ("ips_wait_days.p90<=1e", "VALUE '1e' is not a number; write it as METRIC<=VALUE"),
+    ("", "write it as METRIC<=VALUE"),
+])
+def test_target_is_checked_before_the_sweep_runs(ok, tmp_path, capsys, no_simulation, target,
+                                                 message):
+    line = error_line(capsys, "sweep", ok, "--vary", "ips.coaches=8:9", "-n", "2",
+                      "--target", target, "--out", str(tmp_path / "s"))
+    assert line.startswith(f"error: --target {target!r}: ") and message in line
+    assert "exit_pension" not in line  # no list of every KPI for a known metric
+    assert not (tmp_path / "s").exists()
+
+
+def test_compare_checks_kpi_before_running_or_printing(ok, capsys, no_simulation):
+    line = error_line(capsys, "compare", ok, "-n", "2", "--alt", "a:ips.coaches=9",
+                      "--kpi", "bogus")
+    assert line.startswith("error: --kpi 'bogus': unknown metric")
+
+
+def test_warmup_checks_series_and_out_before_simulating(ok, tmp_path, capsys, no_simulation):
+    line = error_line(capsys, "warmup", ok, "-n", "2", "--series", "bogus")
+    assert line.startswith("error: --series 'bogus': unknown series") and "ips_caseload" in line
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "notes.txt").write_text("keep me")
+    assert "--overwrite" in error_line(capsys, "warmup", ok, "-n", "2", "--out", str(used))
+    assert "--out ''" in error_line(capsys, "warmup", ok, "-n", "2", "--out", "")
+
+
+@pytest.mark.parametrize("bad, message", [
+    (["-n", "0"], "error: --replications 0: give a whole number ≥ 1"),
+    (["--seed", "-1"], "error: --seed -1: give a whole number ≥ 0"),
+    (["--jobs", "-2"], "error: --jobs -2: give a whole number ≥ 1, or 0 for all cores"),
+    (["--vary", "ips.caseload_per_coach=0:2"], "error: --vary: the grid point ips.caseload_per_coach=0"),
+    (["--target", "ips_wait_days<=30"], "error: --target 'ips_wait_days<=30'"),
+])
+@pytest.mark.parametrize("with_out", [True, False])
+def test_a_failed_command_leaves_no_new_output_folder(ok, tmp_path, capsys, monkeypatch,
+                                                      no_simulation, bad, message, with_out):
+    monkeypatch.chdir(tmp_path)
+    vary = [] if "--vary" in bad else ["--vary", "ips.coaches=8:9"]
+    out = ["--out", "new"] if with_out else []
+    assert error_line(capsys, "sweep", ok, "-n", "2", *vary, *bad, *out).startswith(message)
+    assert not (tmp_path / "new").exists() and not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--vary", "ips.coaches=10:1"], "--vary ips.coaches: '10:1': STOP 1 is below START 10"),
+    (["--vary", "ips.coaches=1:inf"], "--vary ips.coaches: '1:inf': 'inf' is not a finite number"),
+    (["--vary", "ips.coaches=6-10"], "--vary ips.coaches: '6-10' is not a number; write a range "
+                                     "with ':' as START:STOP, e.g. 6:10"),
+    (["--vary", "ips.coaches="], "--vary ips.coaches: '': no values"),
+    (["--vary", "ips.coaches=4,6", "--vary", "ips.coaches=8"], "--vary ips.coaches is given twice"),
+])
+def test_vary_messages_name_the_parameter_and_the_cause(ok, capsys, no_simulation, args, message):
+    assert message in error_line(capsys, "sweep", ok, "-n", "2", *args)
+
+
+@pytest.mark.parametrize("alts, message", [
+    (["a:"], "error: --alt 'a:': nothing after 'a:'"),
+    ([":ips.coaches=9"], "error: --alt ':ips.coaches=9': the name before ':' is empty"),
+    (["a:ips.coaches=9", "a:ips.coaches=10"], "the name 'a' is used twice"),
+])
+def test_alt_messages_name_alt(ok, capsys, no_simulation, alts, message):
+    args = [a for alt in alts for a in ("--alt", alt)]
+    line = error_line(capsys, "compare", ok, "-n", "2", *args)
+    assert message in line and "--set" not in line
+
+
+def test_sweep_grid_size_is_capped(ok, capsys, no_simulation):
+    line = error_line(capsys, "sweep", ok, "-n", "2", "--vary", "ips.coaches=1:1000000")
+    assert "1,000,000 values; at most 200 are allowed per parameter" in line
+    assert "at most 200" in error_line(capsys, "sweep", ok, "--vary", "ips.coaches=1:1e9")
+    line = error_line(capsys, "sweep", ok, "--vary", "ips.coaches=1:100",
+                      "--vary", "ips.caseload_per_coach=1:100")
+    assert "100 × 100 = 10,000 grid points; a sweep runs at most 1,000" in line
+    with pytest.raises(SystemExit):
+        main(["sweep", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "at most 200 values per parameter and 1,000 grid points" in help_text
+
+
+def test_run_prints_stability_warnings_before_replicating(tmp_path, capsys, monkeypatch):
+    f = tmp_path / "over.yaml"
+    f.write_text(OK_YAML + "assessment: {coordinators: 1}\n")
+    seen = []
+
+    def replicate(*args, **kwargs):
+        seen.append(capsys.readouterr().err)
+        raise ValueError("stop here")
+    monkeypatch.setattr(sim.experiment, "replicate", replicate)
+    assert main(["run", str(f), "-n", "2", "--out", str(tmp_path / "o")]) == 2
+    assert seen and "warning: assessment" in seen[0]
+
+
+def test_validate_counts_initial_clients_before_simulating(tmp_path, capsys, no_simulation):
+    f = tmp_path / "big.yaml"
+    f.write_text(OK_YAML + "initial: {ips_waiting: 60000}\n")
+    assert main(["validate", str(f)]) == 0
+    assert capsys.readouterr().out.startswith("OK: t")
+
+
+@pytest.mark.parametrize("window", ["0", "-3", "29", "100"])
+def test_warmup_window_outside_the_run_is_refused(ok, capsys, no_simulation, window):
+    line = error_line(capsys, "warmup", ok, "-n", "2", "--window", window)
+    assert f"--window {window}: give a whole number of weeks from 1 to 28" in line
+
+
+def test_overwrite_never_replaces_an_input_file(tmp_path, capsys, no_simulation):
+    folder = tmp_path / "kuopio"
+    folder.mkdir()
+    mine = folder / "scenario.yaml"
+    mine.write_text("# our county\n" + OK_YAML)
+    line = error_line(capsys, "run", str(mine), "-n", "2", "--out", str(folder), "--overwrite")
+    assert str(mine) in line and "choose another --out" in line
+    assert mine.read_text() == "# our county\n" + OK_YAML
+
+
+@pytest.mark.parametrize("name, folder", [("plan 2025/26", "plan-2025-26"),
+                                          ("../../escaped", "escaped"),
+                                          ("Äänekoski ö_å", "Äänekoski-ö_å")])
+def test_default_output_folder_is_one_safe_name(tmp_path, monkeypatch, name, folder):
+    from sim import report
+    monkeypatch.chdir(tmp_path)
+    out = report.prepare_out_dir(None, name)
+    assert out.parent == Path("results") and out.name.startswith(f"{folder}-")
+    assert out.resolve().parent == (tmp_path / "results").resolve()
+
+
+def test_run_writes_to_a_safe_default_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.yaml").write_text(OK_YAML.replace("name: t", 'name: "plan 2025/26"'))
+    assert main(["run", "p.yaml", "-n", "2", "-j", "1", "-q"]) == 0
+    made = list((tmp_path / "results").iterdir())
+    assert len(made) == 1 and made[0].name.startswith("plan-2025-26-")
+    assert (made[0] / "summary.csv").exists()
+
+
+def test_a_closed_pipe_is_not_a_traceback():
+    p = subprocess.Popen([sys.executable, "-m", "sim", "presets"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    p.stdout.close()  # like `worksim presets | head -0`: the reader is gone before any output
+    err = p.stderr.read()
+    assert p.wait(timeout=120) == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_docstring_alt_examples_are_accepted():
+    import re
+
+    from sim import cli
+    examples = re.findall(r'--alt "([^"]+)"', cli.__doc__)
+    assert examples and all(":" in e for e in examples)
+    alts = cli._parse_alts(examples, sim.preset("varsinais-suomi"))
+    assert alts["plus2"].ips.coaches == sim.preset("varsinais-suomi").ips.coaches + 2
