@@ -8,7 +8,6 @@ randomness depends only on (seed, replication).
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
 import multiprocessing
@@ -24,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from .model import run
-from .results import _BY_PATHWAY, _WAITS, KPIS, RunResult, kpi_unit
-from .scenario import EXITS, Scenario
+from .results import RunResult, check_kpi, known_kpis, kpi_unit
+from .scenario import Scenario
 from .stats import CI, mser5, paired_difference, t_interval, welch
 
 __all__ = ["Replications", "SummaryRow", "replicate", "compare", "Comparison", "sweep",
@@ -223,41 +222,6 @@ class Target:
 
     def __str__(self) -> str:
         return f"{self.kpi}{self.op}{self.value:g}"
-
-
-def known_kpis() -> list[str]:
-    """Every KPI column a run reports (waits as ``.mean``/``.p90``, exits also by pathway)."""
-    names = []
-    for base in KPIS:
-        if base in _WAITS:
-            names += [f"{base}.mean", f"{base}.p90"]
-        else:
-            names.append(base)
-            if base.startswith("exit_"):
-                names += [f"{base}.{p}" for p in _BY_PATHWAY]
-    return names
-
-
-def check_kpi(name: str) -> None:
-    """Raise ValueError saying what is wrong with a KPI name and how to write it."""
-    base, dot, stat = name.partition(".")
-    if base not in KPIS:
-        close = difflib.get_close_matches(name, known_kpis(), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise ValueError(f"unknown metric {name!r}; {hint}known: {', '.join(sorted(KPIS))} "
-                         "(waits take .mean or .p90).")
-    if base in _WAITS:
-        if not dot:
-            raise ValueError(f"{base} needs a statistic: write {base}.mean or {base}.p90.")
-        if stat not in ("mean", "p90", "n"):
-            raise ValueError(f"{base} has no statistic {stat!r}; write {base}.mean or {base}.p90.")
-    elif base.startswith("exit_") and base[5:] in EXITS + ("in_service",):
-        if dot and stat not in _BY_PATHWAY:
-            raise ValueError(f"{base} has no part {stat!r}; write {base} or {base}.PATHWAY with "
-                             f"PATHWAY one of {', '.join(_BY_PATHWAY)}.")
-    elif dot:
-        raise ValueError(f"{base} is one number per replication and takes no statistic; "
-                         f"write {base} without '.{stat}'.")
 
 
 def parse_target(text: str) -> Target:

@@ -7,6 +7,7 @@ vectorised pass. :data:`KPIS` is the registry: name -> unit and definition (STRE
 
 from __future__ import annotations
 
+import difflib
 import math
 from array import array
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ import numpy as np
 
 from .scenario import EXITS, PATHWAYS
 
-__all__ = ["Event", "EventLog", "RunResult", "KPIS", "compute_kpis", "kpi_unit"]
+__all__ = ["Event", "EventLog", "RunResult", "KPIS", "compute_kpis", "kpi_unit", "known_kpis",
+           "check_kpi"]
 
 
 class Event:
@@ -131,6 +133,41 @@ _WAITS = ("assessment_wait_days", "team_wait_days", "ips_wait_days", "time_to_fi
 def kpi_unit(name: str) -> str:
     """The unit of a KPI column such as ``ips_wait_days.p90``."""
     return KPIS.get(name.split(".")[0], ("", ""))[0]
+
+
+def known_kpis() -> list[str]:
+    """Every KPI column a run reports (waits as ``.mean``/``.p90``, exits also by pathway)."""
+    names = []
+    for base in KPIS:
+        if base in _WAITS:
+            names += [f"{base}.mean", f"{base}.p90"]
+        else:
+            names.append(base)
+            if base.startswith("exit_"):
+                names += [f"{base}.{p}" for p in _BY_PATHWAY]
+    return names
+
+
+def check_kpi(name: str) -> None:
+    """Raise ValueError saying what is wrong with a KPI name and how to write it."""
+    base, dot, stat = name.partition(".")
+    if base not in KPIS:
+        close = difflib.get_close_matches(name, known_kpis(), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValueError(f"unknown metric {name!r}; {hint}known: {', '.join(sorted(KPIS))} "
+                         "(waits take .mean or .p90).")
+    if base in _WAITS:
+        if not dot:
+            raise ValueError(f"{base} needs a statistic: write {base}.mean or {base}.p90.")
+        if stat not in ("mean", "p90", "n"):
+            raise ValueError(f"{base} has no statistic {stat!r}; write {base}.mean or {base}.p90.")
+    elif base.startswith("exit_") and base[5:] in EXITS + ("in_service",):
+        if dot and stat not in _BY_PATHWAY:
+            raise ValueError(f"{base} has no part {stat!r}; write {base} or {base}.PATHWAY with "
+                             f"PATHWAY one of {', '.join(_BY_PATHWAY)}.")
+    elif dot:
+        raise ValueError(f"{base} is one number per replication and takes no statistic; "
+                         f"write {base} without '.{stat}'.")
 
 
 def _first(times: np.ndarray, clients: np.ndarray, events: np.ndarray, code: int,
