@@ -5,9 +5,9 @@
 - :mod:`sim.experiment` — replications with confidence intervals, paired comparisons,
   sweeps and the fewest-staff search;
 - :mod:`sim.plots`, :mod:`sim.report` — figures and run records (CSV, xlsx, STRESS-DES);
-- :mod:`sim.fidelity`, :mod:`sim.caseplan` — the 25-item fidelity scale and case-plan rules;
-- :mod:`sim.services`, :mod:`sim.employers`, :mod:`sim.impact`, :mod:`sim.planning` — the pure
-  logic behind the course's and the planners' widgets; :mod:`sim.text`, :mod:`sim.quiz` —
+- :mod:`sim.practice.fidelity`, :mod:`sim.practice.caseplan` — the 25-item fidelity scale and case-plan rules;
+- :mod:`sim.practice.services`, :mod:`sim.practice.employers`, :mod:`sim.practice.impact`, :mod:`sim.planner` — the pure
+  logic behind the course's and the planners' widgets; :mod:`sim.learning.text`, :mod:`sim.learning.quiz` —
   bilingual labels and self-check quizzes;
 - :mod:`sim.widgets` — notebook and app views (the only place that imports ipywidgets).
 """

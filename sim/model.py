@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from . import pathways
+from . import journeys
 from .engine import Engine
 from .resources import Level, MeetingQueue, Pool
 from .results import Event, EventLog, RunResult, compute_kpis
@@ -55,8 +55,8 @@ class Model:
         self.in_vocational = Level(env)
         profiles = s.arrivals.profiles
         self.profile_names = [p.name for p in profiles]
-        self.routes = [pathways.Picker(s.route_for(p.name).probabilities()) for p in profiles]
-        self.onward = pathways.Picker(s.stepwise.onward.probabilities())
+        self.routes = [journeys.Picker(s.route_for(p.name).probabilities()) for p in profiles]
+        self.onward = journeys.Picker(s.stepwise.onward.probabilities())
         self._transforms = self._build_transforms()
         # pre-loaded clients are numbered first (they all enter at day 0), then referrals
         self.initial_clients = self._clients("initial.", 0)
@@ -86,21 +86,21 @@ class Model:
             "voc_dropout": exponential_time(s.vocational.dropout_per_year_in_service),
         }
 
-    def _clients(self, prefix: str, first_id: int) -> Iterator[pathways.Client]:
-        return pathways.clients(first_id, [
+    def _clients(self, prefix: str, first_id: int) -> Iterator[journeys.Client]:
+        return journeys.clients(first_id, [
             self.streams.blocks(prefix + name, self._transforms.get(field))
-            for field, name in pathways.STREAM_NAMES.items()])
+            for field, name in journeys.STREAM_NAMES.items()])
 
     def later(self, field: str) -> float:
         """A draw for a later episode (a second job search, a repeated period), in event order."""
         stream = self._later.get(field)
         if stream is None:
             stream = self._later[field] = self.streams.get(
-                pathways.STREAM_NAMES[field] + ".later", self._transforms.get(field))
+                journeys.STREAM_NAMES[field] + ".later", self._transforms.get(field))
         return stream()
 
     # -- bookkeeping used by the pathway processes ---------------------------------------
-    def exit(self, c: pathways.Client, kind: int) -> None:
+    def exit(self, c: journeys.Client, kind: int) -> None:
         self.log((c.id, self.env._now, Event.EXIT, kind))
         self.exits[kind] += 1
 
@@ -125,7 +125,7 @@ class Model:
             c = next_client()
             self.n_clients += 1
             self.log((c.id, env._now, Event.REFERRAL, index))
-            env.start(pathways.journey(self, c))
+            env.start(journeys.journey(self, c))
 
     def _preload(self) -> None:
         init = self.s.initial
@@ -139,7 +139,7 @@ class Model:
                 c = next(self.initial_clients)
                 self.n_clients += 1
                 self.log((c.id, self.env._now, Event.REFERRAL, -1))
-                self.env.start(pathways.journey(self, c, entry))
+                self.env.start(journeys.journey(self, c, entry))
 
     def _levels(self) -> dict[str, Callable[[], int]]:
         """Series name -> current level, for the weekly samples."""

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim import caseplan as cp
-from sim.caseplan import CasePlanError
-from sim.fidelity import ITEM_BY_ID
+from sim.practice import caseplan as cp
+from sim.practice.caseplan import CasePlanError
+from sim.practice.fidelity import ITEM_BY_ID
 
 GOOD = cp.example_plan(good=True)
 

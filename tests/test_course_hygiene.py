@@ -21,8 +21,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from sim.quiz import available_quizzes, load_quiz
-from sim.text import LANGUAGES
+from sim.learning.quiz import available_quizzes, load_quiz
+from sim.learning.text import LANGUAGES
 
 COURSE = Path(__file__).resolve().parents[1] / "course"
 NOTEBOOKS = sorted(p for lang in LANGUAGES for p in (COURSE / lang).glob("*.ipynb"))

@@ -15,7 +15,7 @@ import pytest
 from nbclient import NotebookClient
 
 import sim
-from sim import caseplan, fidelity
+from sim.practice import caseplan, fidelity
 from sim.widgets.forms import FIDELITY_CASES
 
 pytestmark = pytest.mark.slow  # executes four notebooks (~20 s)

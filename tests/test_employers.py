@@ -1,4 +1,4 @@
-"""Job development logic (sim.employers): matches follow preferences first, every point is traceable,
+"""Job development logic (sim.practice.employers): matches follow preferences first, every point is traceable,
 and the weekly contact plan is rated through the fidelity scale."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim import employers as emp
-from sim import fidelity
-from sim.employers import (
+from sim.practice import employers as emp
+from sim.practice import fidelity
+from sim.practice.employers import (
     CONDITIONS,
     EXAMPLE_EMPLOYERS,
     EXAMPLE_SEEKER,

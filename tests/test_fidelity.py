@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
-from sim import fidelity as fid
-from sim.fidelity import FidelityError
+from sim.practice import fidelity as fid
+from sim.practice.fidelity import FidelityError
 
 ALL_FIVES = {i: 5 for i in fid.ITEM_BY_ID}
 

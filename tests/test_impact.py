@@ -1,4 +1,4 @@
-"""Impact logic (sim.impact): intervals validated against scipy, benchmark verdicts, and the
+"""Impact logic (sim.practice.impact): intervals validated against scipy, benchmark verdicts, and the
 "too small to judge" rule."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 
-from sim import impact
-from sim.impact import (
+from sim.practice import impact
+from sim.practice.impact import (
     BENCHMARKS,
     ImpactError,
     exact_interval,

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim import Scenario
-from sim.pathways import Picker
+from sim.journeys import Picker
 from sim.results import Event
 
 shares = st.lists(st.integers(0, 5), min_size=6, max_size=6).filter(lambda xs: sum(xs) > 0)

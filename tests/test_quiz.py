@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim import quiz as quizlib
-from sim.quiz import answer_hash, available_quizzes, check_answer, load_quiz, score
-from sim.text import LANGUAGES
+from sim.learning import quiz as quizlib
+from sim.learning.quiz import answer_hash, available_quizzes, check_answer, load_quiz, score
+from sim.learning.text import LANGUAGES
 from sim.widgets import QuizView, quiz
 
 KEYS_FILE = Path(__file__).parent / "data" / "quiz_keys.yaml"

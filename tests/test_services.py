@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim import services
-from sim.services import (
+from sim.learning.text import LANGUAGES
+from sim.practice import services
+from sim.practice.services import (
     ACTORS,
     ASSESSMENT_AREAS,
     EVIDENCE,
@@ -22,7 +23,6 @@ from sim.services import (
     learning_path,
     navigate,
 )
-from sim.text import LANGUAGES
 
 KNOWN_CODES = {f"S{n}" for n in range(5)} | {f"C{n}" for n in range(1, 80)}
 

@@ -8,20 +8,21 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim import quiz as quizlib
-from sim import services, text
-from sim.text import (
+from sim.learning import quiz as quizlib
+from sim.learning import text
+from sim.learning.text import (
     LANGUAGES,
     STRINGS_FILE,
     UnknownKeyError,
     UnknownLanguageError,
+    bilingual,
     check_language,
     keys,
     placeholders,
-    require_bilingual,
     strings,
     t,
 )
+from sim.practice import services
 
 SIM_DIR = Path(__file__).resolve().parents[1] / "sim"
 
@@ -71,12 +72,12 @@ def test_unknown_language_error_names_the_language_and_the_choices():
         check_language("EN")
 
 
-def test_require_bilingual_names_the_place_and_the_missing_language():
+def test_bilingual_names_the_place_and_the_missing_language():
     with pytest.raises(ValueError, match=r"m09\.yaml: q1\.prompt: .*fi"):
-        require_bilingual({"en": "Hello", "fi": "  "}, "m09.yaml: q1.prompt")
+        bilingual({"en": "Hello", "fi": "  "}, "m09.yaml: q1.prompt")
     with pytest.raises(ValueError, match="unexpected language"):
-        require_bilingual({"en": "a", "fi": "b", "sv": "c"}, "x")
-    assert require_bilingual({"en": " a ", "fi": "b"}, "x") == {"en": "a", "fi": "b"}
+        bilingual({"en": "a", "fi": "b", "sv": "c"}, "x")
+    assert bilingual({"en": " a ", "fi": "b"}, "x") == {"en": "a", "fi": "b"}
 
 
 CALL = re.compile(r"""\b_?t\(\s*["']([a-z0-9_]+\.[a-z0-9_.]+)["']""")  # t("quiz.check", ...)
@@ -84,8 +85,8 @@ LITERAL = re.compile(r"""["']([a-z0-9_]+\.[a-z0-9_]+(?:\.[a-z0-9_]+)*)["']""")  
 
 
 def _code() -> str:
-    """Source of every sim module that looks labels up through sim.text."""
-    uses_text = re.compile(r"^\s*from sim\.text import|^\s*import sim\.text", re.M)
+    """Source of every sim module that looks labels up through sim.learning.text."""
+    uses_text = re.compile(r"^\s*from sim\.learning(\.text)? import|^\s*import sim\.learning\.text|^\s*from \.learning", re.M)
     files = [p for p in SIM_DIR.rglob("*.py") if p.name != "text.py"
              and uses_text.search(p.read_text(encoding="utf-8"))]
     return "\n".join(path.read_text(encoding="utf-8") for path in files)

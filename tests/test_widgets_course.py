@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import sim.widgets as sw
-from sim import services
-from sim.text import UnknownLanguageError
+from sim.learning.text import UnknownLanguageError
+from sim.practice import services
 
 SIM_DIR = Path(__file__).resolve().parents[1] / "sim"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

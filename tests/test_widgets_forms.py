@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from sim import caseplan, fidelity
-from sim.text import UnknownLanguageError
+from sim.learning.text import UnknownLanguageError
+from sim.practice import caseplan, fidelity
 from sim.widgets.forms import (
     CASE_PLAN_STARTS,
     FIDELITY_CASES,

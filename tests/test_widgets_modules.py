@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim import employers, impact
-from sim.text import UnknownLanguageError
+from sim.learning.text import UnknownLanguageError
+from sim.practice import employers, impact
 from sim.widgets.modules import EXAMPLE_QUARTERS, employer_planner, impact_calculator
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

@@ -14,11 +14,11 @@ import ipywidgets as widgets
 import pytest
 
 import sim
-from sim import planning
+from sim import planner
 from sim.cli import KEY_KPIS
 from sim.widgets import app as app_module
 from sim.widgets.app import PlannerApp, planner_app
-from sim.widgets.pathways import capacity_dashboard, pathway_explorer
+from sim.widgets.capacity import capacity_dashboard, pathway_explorer
 
 PILOT = "pohjois-savo-pilot"
 REPO = Path(__file__).resolve().parents[1]
@@ -87,7 +87,7 @@ def test_explorer_sliders_reach_the_scenario():
     e.caseload.value, e.fidelity.value, e.ips_share.value = 12, 110, 0.5
     b = e.edited()
     assert (b.ips.caseload_per_coach, b.ips.fidelity_score) == (12, 110)
-    assert planning.ips_share(b) == pytest.approx(0.5, abs=1e-4)
+    assert planner.ips_share(b) == pytest.approx(0.5, abs=1e-4)
 
 
 def test_explorer_speaks_finnish():
@@ -168,7 +168,7 @@ def test_every_key_number_reaches_scenario_b(app):
     assert b.arrivals.per_year == pytest.approx(300)
     assert (b.assessment.coordinators, b.ips.caseload_per_coach, b.ips.fidelity_score) == \
         (2.5, 15, 100)
-    assert planning.ips_share(b) == pytest.approx(0.4, abs=1e-4)
+    assert planner.ips_share(b) == pytest.approx(0.4, abs=1e-4)
 
 
 def test_csv_download_decodes_to_the_summary_of_the_run(app):
@@ -204,7 +204,7 @@ def test_compare_a_with_edited_b_side_by_side(app):
     assert rows["ips_wait_days.mean"]["difference"] <= 0
     assert app.comparison.alternatives["B"].scenario.ips.coaches == 4
     assert app.comparison.base.scenario == app.scenario_a
-    assert app.compare_table.value.count("<tr data-key=") == len(planning.COMPARE_KPIS)
+    assert app.compare_table.value.count("<tr data-key=") == len(planner.COMPARE_KPIS)
     assert "A: as loaded" in app.compare_table.value and visible(app.compare_plot)
     assert "tyo-dl-comparison-csv" in links(app.downloads.value)
     assert app.progress.value == app.progress.max == 8
@@ -227,7 +227,7 @@ def test_broken_upload_shows_the_loaders_message_and_keeps_the_scenario(app):
         sim.scenario_from_text(BROKEN, origin="broken.yaml")
     app.upload.value = upload("broken.yaml", BROKEN.encode())
     assert visible(app.error)
-    assert f"<pre>{planning._esc(str(expected.value))}</pre>" in app.error.value
+    assert f"<pre>{planner._esc(str(expected.value))}</pre>" in app.error.value
     assert "still in use" in app.error.value
     assert app.scenario_a == sim.preset(PILOT) and app.table.value == table
     assert app.upload.value == ()  # cleared, so the fixed file can be uploaded again

@@ -1,7 +1,7 @@
 """Interactive views for the course notebooks; the only part of ``sim`` that imports ipywidgets.
 
 Every widget is a thin view over pure functions elsewhere in ``sim`` (the
-service-system rules in :mod:`sim.services`, quiz checking in :mod:`sim.quiz`).
+service-system rules in :mod:`sim.practice.services`, quiz checking in :mod:`sim.learning.quiz`).
 Each returns an ``ipywidgets.VBox`` subclass whose controls and outputs are
 attributes, so tests can drive it headless by setting ``.value``. Labels come
 in English and Finnish from ``sim/data/strings.yaml``; pass ``lang="fi"``.
@@ -64,7 +64,7 @@ __all__ += ["fidelity_form", "FidelityForm", "caseplan_builder", "CasePlanBuilde
 
 # --- the planners' views (sim/widgets/pathways.py, sim/widgets/app.py) ---------
 from sim.widgets.app import PlannerApp, planner_app  # noqa: E402
-from sim.widgets.pathways import (  # noqa: E402
+from sim.widgets.capacity import (  # noqa: E402
     CapacityDashboard,
     PathwayExplorer,
     capacity_dashboard,

@@ -5,7 +5,7 @@ run replications with a progress bar, read the KPI table with 95 % confidence in
 the plots, compare A and B with paired differences, find the fewest coaches that meet a
 waiting-time target, and download CSV, xlsx and the run record. English or Finnish.
 
-All logic is in :mod:`sim.planning`; this module only wires widgets to it. Key elements
+All logic is in :mod:`sim.planner`; this module only wires widgets to it. Key elements
 carry stable ``tyo-*`` CSS classes (and the download links stable ids) for browser tests.
 """
 
@@ -16,11 +16,12 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from sim import planning, plots
+from sim import planner, plots
 from sim.experiment import compare, min_staffing, replicate
-from sim.planning import text
+from sim.planner import text
 from sim.scenario import Scenario, ScenarioError, list_presets, preset
-from sim.widgets.pathways import STYLE, _image, _show_png, _View, default_coach_range, esc
+from sim.widgets.base import esc, image_widget, show_png
+from sim.widgets.capacity import STYLE, _View, default_coach_range
 
 __all__ = ["PlannerApp", "planner_app"]
 
@@ -97,16 +98,16 @@ class PlannerApp(_View):
         self.run_button.add_class("tyo-run")
         self._label(self.run_button, "description", "button.run")
         self.table = widgets.HTML().add_class("tyo-kpi")
-        self.waits_plot = _image("tyo-waits-plot")
-        self.series_plot = _image("tyo-series-plot")
-        self.outcomes_plot = _image("tyo-outcomes-plot")
+        self.waits_plot = image_widget("tyo-waits-plot")
+        self.series_plot = image_widget("tyo-series-plot")
+        self.outcomes_plot = image_widget("tyo-outcomes-plot")
 
         # 4 compare
         self.compare_button = widgets.Button(icon="balance-scale", layout=_BUTTON)
         self.compare_button.add_class("tyo-compare")
         self._label(self.compare_button, "description", "button.compare")
         self.compare_table = widgets.HTML().add_class("tyo-compare-result")
-        self.compare_plot = _image("tyo-compare-plot")
+        self.compare_plot = image_widget("tyo-compare-plot")
 
         # 5 staffing
         self.sweep_coaches = widgets.IntRangeSlider(min=1, max=30, continuous_update=False,
@@ -121,7 +122,7 @@ class PlannerApp(_View):
         self._label(self.sweep_button, "description", "button.sweep")
         self.sweep_answer = widgets.HTML().add_class("tyo-answer")
         self.sweep_table = widgets.HTML().add_class("tyo-sweep-result")
-        self.sweep_plot = _image("tyo-capacity-plot")
+        self.sweep_plot = image_widget("tyo-capacity-plot")
 
         # 6 downloads
         self.downloads = widgets.HTML().add_class("tyo-downloads")
@@ -202,7 +203,7 @@ class PlannerApp(_View):
         if not value:
             return
         try:
-            self._guard(lambda: self.use_scenario(planning.scenario_from_upload(value),
+            self._guard(lambda: self.use_scenario(planner.scenario_from_upload(value),
                                                   from_file=True))
         finally:
             self.upload.value = ()  # so that the same file can be uploaded again after a fix
@@ -225,7 +226,7 @@ class PlannerApp(_View):
             output.value = ""
         for image in (self.waits_plot, self.series_plot, self.outcomes_plot, self.compare_plot,
                       self.sweep_plot):
-            _show_png(image, b"")
+            show_png(image, b"")
         self.progress.value = 0
         self._show_scenario()
         self._render_downloads()
@@ -234,7 +235,7 @@ class PlannerApp(_View):
 
     def reset_parameters(self) -> None:
         """Put A's values back into the edit fields."""
-        p = planning.key_parameters(self.scenario_a)
+        p = planner.key_parameters(self.scenario_a)
         self.referrals.value = round(p["referrals_per_year"], 3)
         self.coordinators.value = p["coordinators"]
         self.coaches.value = p["coaches"]
@@ -248,17 +249,17 @@ class PlannerApp(_View):
         shown = {"referrals_per_year": self.referrals.value, "coordinators": self.coordinators.value,
                  "coaches": self.coaches.value, "caseload_per_coach": self.caseload.value,
                  "fidelity_score": self.fidelity.value, "ips_share": self.ips_share.value}
-        return planning.snap_to_base(self.scenario_a, shown,
+        return planner.snap_to_base(self.scenario_a, shown,
                                      {"referrals_per_year": 1e-3, "ips_share": 0.005})
 
     @property
     def scenario_b(self) -> Scenario:
         """A with the edited key numbers (validated; raises ScenarioError)."""
-        return planning.edited_scenario(self.scenario_a, self.parameters())
+        return planner.edited_scenario(self.scenario_a, self.parameters())
 
     def _show_scenario(self) -> None:
         s = self.scenario_a
-        f = lambda v: planning.format_value(v, "", self.lang)  # noqa: E731
+        f = lambda v: planner.format_value(v, "", self.lang)  # noqa: E731
         summary = self._t("scenario.summary", name=s.name, referrals=f(s.arrivals.per_year),
                           coordinators=f"{s.assessment.coordinators:g}",
                           coaches=f"{s.ips.coaches:g}", caseload=s.ips.caseload_per_coach,
@@ -298,7 +299,7 @@ class PlannerApp(_View):
 
     def _announce(self, runs: int, scenario: Scenario) -> None:
         message = self._t("status.running", runs=runs)
-        seconds = planning.estimated_seconds(scenario, runs)
+        seconds = planner.estimated_seconds(scenario, runs)
         if seconds > 20:
             message += " " + self._t("status.estimate", seconds=f"{seconds:.0f}")
         self._say(message)
@@ -308,7 +309,7 @@ class PlannerApp(_View):
     def _done(self, name: str, runs: int, seconds: float, notes: list[str]) -> None:
         self._last_done = (name, runs, seconds, notes)
         self._say(self._t("status.done", name=name, runs=runs,
-                          seconds=planning.format_value(seconds, "", self.lang)), notes)
+                          seconds=planner.format_value(seconds, "", self.lang)), notes)
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -340,8 +341,8 @@ class PlannerApp(_View):
         """The fewest coaches (over the chosen range) that meet the target for B."""
         b = self.scenario_b
         n = self.replications.value
-        values = planning.sweep_values(*self.sweep_coaches.value)
-        target = f"{planning.SWEEP_KPI}<={self.sweep_target.value}"
+        values = planner.sweep_values(*self.sweep_coaches.value)
+        target = f"{planner.SWEEP_KPI}<={self.sweep_target.value}"
         self._announce(n * len(values), b)
         result, seconds, notes = self._timed(lambda: min_staffing(
             b, "ips.coaches", values, target, n, self.seed.value, jobs=1, progress=self._tick))
@@ -355,38 +356,38 @@ class PlannerApp(_View):
     def _render_results(self) -> None:
         if self.reps is None:
             return
-        rows = planning.kpi_rows(self.reps, lang=self.lang)
-        self.table.value = planning.kpi_table_html(rows, self.lang)
+        rows = planner.kpi_rows(self.reps, lang=self.lang)
+        self.table.value = planner.kpi_table_html(rows, self.lang)
         for image, figure in ((self.waits_plot, plots.waits_figure(self.reps, self.lang)),
                               (self.series_plot, plots.series_figure(self.reps, lang=self.lang)),
                               (self.outcomes_plot, plots.outcomes_figure(self.reps, self.lang))):
-            _show_png(image, planning.figure_png(figure))
+            show_png(image, planner.figure_png(figure))
 
     def _render_comparison(self) -> None:
         if self.comparison is None:
             return
-        self.comparison_rows = planning.comparison_rows(self.comparison, lang=self.lang)
-        self.compare_table.value = planning.comparison_table_html(self.comparison_rows, self.lang)
-        rows = self.comparison.rows([planning.SWEEP_KPI])
-        _show_png(self.compare_plot, planning.figure_png(
-            plots.comparison_figure(rows, planning.SWEEP_KPI, self.lang)))
+        self.comparison_rows = planner.comparison_rows(self.comparison, lang=self.lang)
+        self.compare_table.value = planner.comparison_table_html(self.comparison_rows, self.lang)
+        rows = self.comparison.rows([planner.SWEEP_KPI])
+        show_png(self.compare_plot, planner.figure_png(
+            plots.comparison_figure(rows, planner.SWEEP_KPI, self.lang)))
 
     def _render_sweep(self) -> None:
         if self.sweep_result is None:
             return
-        self.answer = planning.staffing_answer(self.sweep_result, self.lang)
+        self.answer = planner.staffing_answer(self.sweep_result, self.lang)
         self.sweep_answer.value = (f"<p>{esc(self.answer['text'])}</p>"
                                    f'<p class="tyo-note">{esc(self.answer["note"])}</p>')
-        self.sweep_rows = planning.sweep_rows(self.sweep_result, self.lang)
-        self.sweep_table.value = planning.sweep_table_html(self.sweep_rows, self.lang)
-        _show_png(self.sweep_plot, planning.figure_png(
+        self.sweep_rows = planner.sweep_rows(self.sweep_result, self.lang)
+        self.sweep_table.value = planner.sweep_table_html(self.sweep_rows, self.lang)
+        show_png(self.sweep_plot, planner.figure_png(
             plots.capacity_figure(self.sweep_result, lang=self.lang)))
 
     def _render_downloads(self) -> None:
-        files = planning.run_downloads(self.reps, self.comparison_rows or None,
+        files = planner.run_downloads(self.reps, self.comparison_rows or None,
                                        self.sweep_rows or None)
         self.download_files = {name: data for _, name, data, _ in files}
-        self.downloads.value = planning.downloads_html(files, self.lang)
+        self.downloads.value = planner.downloads_html(files, self.lang)
 
 
 def planner_app(lang: str = "en", scenario: str = "varsinais-suomi", replications: int = 10,

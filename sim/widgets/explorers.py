@@ -1,9 +1,9 @@
-"""Interactive explorers for course modules 0–4 (thin views over :mod:`sim.services`).
+"""Interactive explorers for course modules 0–4 (thin views over :mod:`sim.practice.services`).
 
 Each explorer is an ``ipywidgets.VBox`` subclass whose controls and outputs are
 plain attributes, so a test can set ``.value`` and read what a learner would
 see (``.result.value`` is the rendered HTML, ``.figure`` the matplotlib figure).
-All labels come from ``sim/data/strings.yaml`` through :func:`sim.text.t`.
+All labels come from ``sim/data/strings.yaml`` through :func:`sim.learning.text.t`.
 
 Every view also carries a static HTML snapshot of its current state in its
 display bundle; the offline course site shows that instead of a live widget.
@@ -12,15 +12,15 @@ display bundle; the offline course site shows that instead of a live widget.
 from __future__ import annotations
 
 import base64
-import html
 import io
 from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as widgets
 
-from sim import services
-from sim.text import check_language, t
+from sim.learning.text import check_language, t
+from sim.practice import services
+from sim.widgets.base import View, esc, sources_html
 
 __all__ = [
     "View",
@@ -34,49 +34,6 @@ __all__ = [
 
 _WIDE = widgets.Layout(width="auto")
 _LABEL = {"description_width": "initial"}
-
-
-def esc(text: Any) -> str:
-    return html.escape(str(text), quote=False)
-
-
-def sources_html(codes: Iterable[str]) -> str:
-    """``[S0, C53]`` in a muted style, or an empty string."""
-    codes = list(codes)
-    return f' <span class="tyokyky-src" style="color:#666">[{", ".join(codes)}]</span>' if codes else ""
-
-
-class View(widgets.VBox):
-    """Base for course widgets: a VBox that knows its language and can show a static snapshot.
-
-    ``_repr_mimebundle_`` adds ``text/html`` (see :meth:`snapshot_html`) next to
-    the live widget view. JupyterLab shows the live widget; static renderers
-    such as the course site, which cannot run a kernel, show the snapshot.
-    """
-
-    def __init__(self, lang: str = "en", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.lang = check_language(lang)
-
-    def _t(self, key: str, **fields: Any) -> str:
-        return t(key, self.lang, **fields)
-
-    def snapshot_body(self) -> str:  # pragma: no cover - overridden
-        return ""
-
-    def snapshot_html(self) -> str:
-        """Static HTML of what the widget shows now, with a note that it is a preview."""
-        note = esc(self._t("widget.static_note"))
-        return (f'<div class="tyokyky-snapshot" style="border:1px solid #ccc;padding:0.6em">'
-                f'{self.snapshot_body()}<p style="color:#666"><em>{note}</em></p></div>')
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        bundle["text/html"] = self.snapshot_html()
-        return bundle
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} lang={self.lang!r}>"
 
 
 def _decimal(value: float, lang: str) -> str:

@@ -1,24 +1,21 @@
 """Forms for course modules 5 and 6: the fidelity self-scoring form, the case-plan builder and the
-benefits calculator (thin views over :mod:`sim.fidelity` and :mod:`sim.caseplan`).
+benefits calculator (thin views over :mod:`sim.practice.fidelity` and :mod:`sim.practice.caseplan`).
 
 Each view is a :class:`~sim.widgets.explorers.View` whose controls and outputs are attributes, so a
 test can set ``.value`` or click a button and read the HTML a learner would see. Labels come from
-``sim/data/strings/modules_5_9.yaml`` through :func:`sim.text.t`.
+``sim/data/strings/modules_5_9.yaml`` through :func:`sim.learning.text.t`.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Mapping
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
 
 import ipywidgets as widgets
 
-from sim import caseplan, fidelity
-from sim.widgets.explorers import View, esc, sources_html
+from sim.practice import caseplan, fidelity
+from sim.widgets.base import View, esc, img_tag, png_bytes, sources_html
 
 __all__ = [
     "BenefitsCalculator", "CASE_PLAN_STARTS", "CasePlanBuilder", "FIDELITY_CASES", "FidelityForm",
@@ -27,19 +24,6 @@ __all__ = [
 
 _LABEL = {"description_width": "initial"}
 _SLIDER = widgets.Layout(width="36em")
-
-
-def png_bytes(fig: Any, dpi: int = 80) -> bytes:
-    """A matplotlib figure as PNG bytes for an ``ipywidgets.Image``."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
-
-
-def img_tag(png: bytes) -> str:
-    if not png:
-        return ""
-    return f'<img alt="" style="max-width:100%" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
 
 def _num(value: float, lang: str, digits: int = 0) -> str:
@@ -83,7 +67,7 @@ def case_ratings(case: str) -> dict[str, int]:
 class FidelityForm(View):
     """All 25 items as 1–5 dropdowns by section, with a second tab that rates items from evidence.
 
-    ``items[id]`` are the dropdowns, ``score`` the :class:`sim.fidelity.FidelityScore`, ``summary``
+    ``items[id]`` are the dropdowns, ``score`` the :class:`sim.practice.fidelity.FidelityScore`, ``summary``
     the live total, subtotals, band, review cadence and improvement priorities; ``draw_button``
     redraws the review figure into ``plot`` (drawing takes about half a second, so it is not live).
     """
@@ -274,7 +258,7 @@ class FidelityForm(View):
         self.figure_note.value = ""
 
     def snapshot_body(self) -> str:
-        return f"{self.summary.value}{img_tag(bytes(self.plot.value))}"
+        return f"{self.summary.value}{img_tag(bytes(self.plot.value), self.plot.tooltip or '')}"
 
 
 def fidelity_form(lang: str = "en", case: str | None = None,
@@ -305,8 +289,8 @@ class CasePlanBuilder(View):
     """Edit the key fields of a fictional client's plan; rule findings update as you go.
 
     Checkboxes and sliders are attributes named after the fields (``first_contact_week``,
-    ``counselling_scheduled`` …); ``plan`` is the :class:`sim.caseplan.CasePlan` built from them and
-    ``findings`` the list from :func:`sim.caseplan.check`; ``result`` shows them.
+    ``counselling_scheduled`` …); ``plan`` is the :class:`sim.practice.caseplan.CasePlan` built from them and
+    ``findings`` the list from :func:`sim.practice.caseplan.check`; ``result`` shows them.
     """
 
     def __init__(self, lang: str = "en", start: str = "weak") -> None:
@@ -537,7 +521,7 @@ class BenefitsCalculator(View):
         settings = (f"<p>{esc(self.benefit.description)}: {self.benefit.value} €; "
                     f"{esc(self.earnings.description)}: {self.earnings.value} €; "
                     f"{esc(self.claim_start.description)}: {self.claim_start.value}</p>")
-        return (f"{settings}{self.result.value}{img_tag(bytes(self.plot.value))}"
+        return (f"{settings}{self.result.value}{img_tag(bytes(self.plot.value), self.plot.tooltip or '')}"
                 f"<p>{esc(self.prior_earnings.description)}: {self.prior_earnings.value} €</p>"
                 f"{self.pension_result.value}")
 

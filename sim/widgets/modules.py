@@ -1,9 +1,9 @@
 """Views for course modules 7 and 9: the job-development planner and the impact calculator
-(thin views over :mod:`sim.employers` and :mod:`sim.impact`).
+(thin views over :mod:`sim.practice.employers` and :mod:`sim.practice.impact`).
 
 Each view is a :class:`~sim.widgets.explorers.View` whose controls and outputs are attributes, so a
 test can set ``.value`` and read the HTML a learner would see. Labels come from
-``sim/data/strings/modules_5_9.yaml`` through :func:`sim.text.t`.
+``sim/data/strings/modules_5_9.yaml`` through :func:`sim.learning.text.t`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from collections.abc import Sequence
 
 import ipywidgets as widgets
 
-from sim import employers, impact
-from sim.widgets.explorers import View, esc, sources_html
-from sim.widgets.forms import img_tag, png_bytes
+from sim.practice import employers, impact
+from sim.widgets.base import View, esc, img_tag, png_bytes, sources_html
 
 __all__ = ["EmployerPlanner", "ImpactCalculator", "employer_planner", "impact_calculator"]
 
@@ -177,7 +176,7 @@ class ImpactCalculator(View):
     """Quarterly counts in, rates with intervals out, judged against the C38 benchmarks.
 
     ``working[i]`` and ``served[i]`` are the count boxes of quarter ``i``; ``level`` and ``method``
-    pick the interval; ``results`` holds the :class:`sim.impact.PeriodResult` list, ``table`` and
+    pick the interval; ``results`` holds the :class:`sim.practice.impact.PeriodResult` list, ``table`` and
     ``plot`` what is shown, ``needed`` how many people a quarter would be needed to judge.
     """
 
@@ -233,7 +232,7 @@ class ImpactCalculator(View):
         self.needed.value = f"<p>{esc(self._t('impact.needed', n=n41))}</p>"
 
     def snapshot_body(self) -> str:
-        return f"{self.table.value}{img_tag(bytes(self.plot.value))}{self.needed.value}"
+        return f"{self.table.value}{img_tag(bytes(self.plot.value), self.plot.tooltip or '')}{self.needed.value}"
 
 
 def impact_calculator(lang: str = "en", quarters: Sequence[tuple[str, int, int]] = EXAMPLE_QUARTERS,

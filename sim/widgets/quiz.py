@@ -1,6 +1,6 @@
 """The self-check quiz view: ``quiz("m01", lang="fi")`` in a notebook.
 
-A thin view over :mod:`sim.quiz`: it shows the questions, and on *Check* it
+A thin view over :mod:`sim.learning.quiz`: it shows the questions, and on *Check* it
 shows, for every option, whether it was right and why, plus a score. Nothing
 about the right answers is in the notebook; they are checked against hashes.
 """
@@ -11,9 +11,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from sim import quiz as quizlib
-from sim.text import t
-from sim.widgets.explorers import View, esc, sources_html
+from sim.learning import quiz as quizlib
+from sim.learning.text import t
+from sim.widgets.base import View, esc, sources_html
 
 __all__ = ["QuestionView", "QuizView", "quiz"]
 
@@ -49,7 +49,7 @@ class QuestionView(widgets.VBox):
 
     @property
     def answer(self) -> Any:
-        """The current answer in the form :func:`sim.quiz.check_answer` takes."""
+        """The current answer in the form :func:`sim.learning.quiz.check_answer` takes."""
         if self.question.kind == "multiple":
             return [oid for oid, box in self.checkboxes.items() if box.value]
         return self.control.value

@@ -8,7 +8,7 @@ Two pure pieces behind the module 7 planner (domain.md §1.3 items SV5–SV7, §
   person's preferences first, as IPS does (principle 4, C13). A vacancy being open is shown but
   never scored: IPS coaches visit employers whether or not they are hiring (SV7, unconfirmed).
 * :func:`check_contact_plan` rates a coach's week against the fidelity anchors for individualised
-  job search (SV5) and employer-contact frequency (SV6) through :mod:`sim.fidelity`, and compares
+  job search (SV5) and employer-contact frequency (SV6) through :mod:`sim.practice.fidelity`, and compares
   the hours with the 4–6 hours of job development a week the IPS Employment Center describes
   (C14). The SV5/SV6 anchors, including "six or more contacts a week", are unconfirmed [U].
 
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from sim import fidelity
+from sim.practice import fidelity
 
 __all__ = [
     "CONDITIONS", "ContactPlanCheck", "EXAMPLE_EMPLOYERS", "EXAMPLE_SEEKER", "Employer",

@@ -1,4 +1,4 @@
-"""The planners' logic (sim.planning), tested without widgets."""
+"""The planners' logic (sim.planner), tested without widgets."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim import planning
+from sim import planner
 from sim.cli import KEY_KPIS
-from sim.planning import (
+from sim.planner import (
     edited_scenario,
     ips_share,
     key_parameters,
@@ -141,23 +141,23 @@ def test_unknown_key_parameters_are_refused(county):
 
 
 def test_preset_choices_leave_out_presets_too_slow_for_a_click():
-    fast = planning.preset_choices(max_seconds_per_run=2.0)
+    fast = planner.preset_choices(max_seconds_per_run=2.0)
     assert PILOT in fast and "varsinais-suomi" in fast
     assert "national" not in fast
-    assert planning.preset_choices() == sim.list_presets()
+    assert planner.preset_choices() == sim.list_presets()
 
 
 def test_estimated_seconds_grow_with_volume_and_replications(pilot, county):
-    assert planning.estimated_seconds(pilot, 10) < planning.estimated_seconds(county, 10)
-    assert planning.estimated_seconds(county, 20) == pytest.approx(
-        2 * planning.estimated_seconds(county, 10))
+    assert planner.estimated_seconds(pilot, 10) < planner.estimated_seconds(county, 10)
+    assert planner.estimated_seconds(county, 20) == pytest.approx(
+        2 * planner.estimated_seconds(county, 10))
 
 
 # --- uploads --------------------------------------------------------------------------------
 
 def test_a_valid_upload_gives_the_scenario_in_the_file():
     text = (Path(sim.__file__).parent / "presets" / "varsinais-suomi.yaml").read_bytes()
-    assert planning.scenario_from_upload(upload("vs.yaml", text)) == sim.preset("varsinais-suomi")
+    assert planner.scenario_from_upload(upload("vs.yaml", text)) == sim.preset("varsinais-suomi")
 
 
 def test_a_bad_upload_raises_exactly_the_loaders_message():
@@ -165,40 +165,40 @@ def test_a_bad_upload_raises_exactly_the_loaders_message():
     with pytest.raises(sim.ScenarioError) as expected:
         sim.scenario_from_text(bad, origin="broken.yaml")
     with pytest.raises(sim.ScenarioError) as got:
-        planning.scenario_from_upload(upload("broken.yaml", bad.encode()))
+        planner.scenario_from_upload(upload("broken.yaml", bad.encode()))
     assert str(got.value) == str(expected.value)
     assert "ips.coaches" in str(got.value) and "-3" in str(got.value)
 
 
 def test_invalid_yaml_names_the_file_and_line():
     with pytest.raises(sim.ScenarioError, match=r"oops\.yaml: not valid YAML at line 2"):
-        planning.scenario_from_upload(upload("oops.yaml", b"name: x\n  - : [\n"))
+        planner.scenario_from_upload(upload("oops.yaml", b"name: x\n  - : [\n"))
 
 
 @pytest.mark.parametrize("data, message", [
     (b"", "empty"), (b"  \n", "empty"), (b"\xff\xfe\x00bad", "not a UTF-8 text file")])
 def test_empty_and_binary_uploads_get_a_plain_message(data, message):
     with pytest.raises(sim.ScenarioError, match=message):
-        planning.decode_upload(upload("x.yaml", data))
+        planner.decode_upload(upload("x.yaml", data))
 
 
 def test_decode_upload_reads_both_ipywidgets_forms_and_strips_a_bom():
-    assert planning.decode_upload(upload("a.yaml", "\ufeffname: ä".encode())) == ("a.yaml", "name: ä")
+    assert planner.decode_upload(upload("a.yaml", "\ufeffname: ä".encode())) == ("a.yaml", "name: ä")
     v7 = {"b.yaml": {"metadata": {"name": "b.yaml"}, "content": b"name: b"}}
-    assert planning.decode_upload(v7) == ("b.yaml", "name: b")
+    assert planner.decode_upload(v7) == ("b.yaml", "name: b")
     with pytest.raises(sim.ScenarioError, match="no file"):
-        planning.decode_upload(())
+        planner.decode_upload(())
 
 
 def test_oversized_uploads_are_refused():
     with pytest.raises(sim.ScenarioError, match="too large"):
-        planning.decode_upload(upload("big.yaml", b"#" * (planning.MAX_UPLOAD_BYTES + 1)))
+        planner.decode_upload(upload("big.yaml", b"#" * (planner.MAX_UPLOAD_BYTES + 1)))
 
 
 # --- tables ---------------------------------------------------------------------------------
 
 def test_kpi_rows_are_the_replication_means_and_cis(pilot_reps):
-    rows = planning.kpi_rows(pilot_reps)
+    rows = planner.kpi_rows(pilot_reps)
     assert [r["metric"] for r in rows] == list(KEY_KPIS)
     for r in rows:
         ci = pilot_reps.ci(r["metric"])
@@ -207,8 +207,8 @@ def test_kpi_rows_are_the_replication_means_and_cis(pilot_reps):
 
 
 def test_kpi_table_has_one_row_per_kpi_in_the_chosen_language(pilot_reps):
-    rows = planning.kpi_rows(pilot_reps, lang="fi")
-    page = planning.kpi_table_html(rows, "fi")
+    rows = planner.kpi_rows(pilot_reps, lang="fi")
+    page = planner.kpi_table_html(rows, "fi")
     assert page.count("<tr data-key=") == len(rows)
     assert 'data-key="ips_wait_days.p90"' in page
     assert "Odotus työhönvalmennukseen, 90. persentiili" in page
@@ -221,33 +221,33 @@ def test_kpi_table_has_one_row_per_kpi_in_the_chosen_language(pilot_reps):
     (3019.4, "clients", "en", "3,019"), (3019.4, "clients", "fi", "3\u202f019"),
     (math.nan, "days", "en", "–"), (None, "days", "fi", "–")])
 def test_format_value(value, unit, lang, shown):
-    assert planning.format_value(value, unit, lang) == shown
+    assert planner.format_value(value, unit, lang) == shown
 
 
 def test_ci_bounds_are_cut_at_zero_and_at_100_percent():
     row = {"metric": "ips_wait_days.p90", "label": "w", "unit": "days", "mean": 3.0,
            "ci95_low": -2.5, "ci95_high": 8.0, "replications": 3}
-    assert ">0.0 – 8.0<" in planning.kpi_table_html([row])
+    assert ">0.0 – 8.0<" in planner.kpi_table_html([row])
     share = dict(row, metric="coach_caseload_utilisation", unit="share", mean=0.999,
                  ci95_low=0.998, ci95_high=1.001)
-    assert ">99.8 % – 100.0 %<" in planning.kpi_table_html([share])
+    assert ">99.8 % – 100.0 %<" in planner.kpi_table_html([share])
 
 
 def test_more_coaches_give_a_clear_paired_drop_in_the_ips_wait(pilot):
     a = pilot.with_changes({"ips.coaches": 1})
     b = edited_scenario(a, {"coaches": 3})
-    rows = planning.comparison_rows(sim.compare(a, {"B": b}, 5, seed=1))
+    rows = planner.comparison_rows(sim.compare(a, {"B": b}, 5, seed=1))
     by = {r["metric"]: r for r in rows}
     wait = by["ips_wait_days.mean"]
     assert wait["difference"] == pytest.approx(wait["b_mean"] - wait["a_mean"])
     assert wait["diff_ci95_high"] < 0 and wait["clear_difference"] is True
-    assert [r["metric"] for r in rows] == list(planning.COMPARE_KPIS)
-    page = planning.comparison_table_html(rows, "en")
+    assert [r["metric"] for r in rows] == list(planner.COMPARE_KPIS)
+    page = planner.comparison_table_html(rows, "en")
     assert page.count("<tr data-key=") == len(rows) and "B − A (paired)" in page
 
 
 def test_identical_scenarios_show_no_clear_difference(pilot):
-    rows = planning.comparison_rows(sim.compare(pilot, {"B": pilot}, 3, seed=1))
+    rows = planner.comparison_rows(sim.compare(pilot, {"B": pilot}, 3, seed=1))
     assert all(r["difference"] == 0 for r in rows if math.isfinite(r["difference"]))
     assert not any(r["clear_difference"] for r in rows)
 
@@ -256,20 +256,20 @@ def test_identical_scenarios_show_no_clear_difference(pilot):
     (3, 6, [3, 4, 5, 6]), (6, 3, [3, 4, 5, 6]), (5, 5, [5]), (1, 25, list(range(1, 26))),
     (1, 60, list(range(1, 60, 3)) + [60])])
 def test_sweep_values(low, high, expected):
-    assert planning.sweep_values(low, high) == expected
-    assert len(planning.sweep_values(low, high)) <= 25
+    assert planner.sweep_values(low, high) == expected
+    assert len(planner.sweep_values(low, high)) <= 25
 
 
 def test_staffing_answer_names_the_fewest_coaches_meeting_the_target(pilot):
     result = sim.min_staffing(pilot, "ips.coaches", [1, 2, 3, 4], "ips_wait_days.p90<=30", 5, 1)
-    answer = planning.staffing_answer(result, "en")
+    answer = planner.staffing_answer(result, "en")
     assert answer["best"] == result.best()["ips.coaches"]
     assert f"{answer['best']:g}." in answer["text"] and "30 days" in answer["text"]
     assert answer["floor"] == pytest.approx(result.offered_load["ips.coaches"])
-    rows = planning.sweep_rows(result)
+    rows = planner.sweep_rows(result)
     assert [r["meets_target"] for r in rows] == [result.target.met_by(r.ci("ips_wait_days.p90"))
                                                  for r in result.results]
-    page = planning.sweep_table_html(rows, "fi")
+    page = planner.sweep_table_html(rows, "fi")
     assert page.count("<tr data-key=") == len(rows) and "Täyttää tavoitteen?" in page
 
 
@@ -279,7 +279,7 @@ def test_staffing_answer_says_so_when_no_value_meets_the_target(pilot):
     assert result.best() is None
     floor = result.offered_load["ips.coaches"]
     assert 1 < floor < 2
-    answer = planning.staffing_answer(result, "fi")
+    answer = planner.staffing_answer(result, "fi")
     assert answer["best"] is None
     assert "Mikään kokeilluista valmentajamääristä (2) ei täytä" in answer["text"]
     assert f"Alle noin {floor:.1f}".replace(".", ",") + " valmentajalla" in answer["note"]
@@ -289,15 +289,15 @@ def test_staffing_answer_says_so_when_no_value_meets_the_target(pilot):
 
 def test_csv_bytes_round_trip(pilot_reps):
     summary = sim.report.summary_table(pilot_reps)
-    back = list(csv.DictReader(io.StringIO(planning.csv_bytes(summary).decode())))
+    back = list(csv.DictReader(io.StringIO(planner.csv_bytes(summary).decode())))
     assert [r["metric"] for r in back] == [r["metric"] for r in summary]
     assert float(back[0]["mean"]) == pytest.approx(summary[0]["mean"])
-    assert planning.csv_bytes([]) == b""
+    assert planner.csv_bytes([]) == b""
 
 
 def test_xlsx_bytes_open_as_a_workbook(pilot_reps):
     from openpyxl import load_workbook
-    files = {name: data for _, name, data, _ in planning.run_downloads(pilot_reps)}
+    files = {name: data for _, name, data, _ in planner.run_downloads(pilot_reps)}
     wb = load_workbook(io.BytesIO(files["summary.xlsx"]))
     assert wb.sheetnames == ["summary", "replications", "parameters"]
     assert wb["summary"].cell(1, 1).value == "metric"
@@ -305,79 +305,79 @@ def test_xlsx_bytes_open_as_a_workbook(pilot_reps):
 
 
 def test_run_record_json_has_what_is_needed_to_repeat_the_run(pilot_reps):
-    record = json.loads(planning.run_record_json(pilot_reps))
+    record = json.loads(planner.run_record_json(pilot_reps))
     assert record["seed"] == 1 and record["replications"] == 3
     assert sim.Scenario.from_dict(record["scenario"]) == pilot_reps.scenario
 
 
 def test_download_links_carry_the_file_as_a_data_uri():
-    link = planning.download_link("a b.csv", b"x,y\n1,2\n", "text/csv", "Table", "tyo-dl-x")
+    link = planner.download_link("a b.csv", b"x,y\n1,2\n", "text/csv", "Table", "tyo-dl-x")
     href = re.search(r'href="data:text/csv;base64,([^"]+)"', link).group(1)
     assert base64.b64decode(href) == b"x,y\n1,2\n"
     assert 'id="tyo-dl-x"' in link and 'download="a b.csv"' in link
 
 
 def test_download_ids_are_stable(pilot_reps):
-    ids = [f[0] for f in planning.run_downloads(pilot_reps, [{"a": 1}], [{"b": 2}])]
+    ids = [f[0] for f in planner.run_downloads(pilot_reps, [{"a": 1}], [{"b": 2}])]
     assert ids == ["tyo-dl-summary-csv", "tyo-dl-summary-xlsx", "tyo-dl-run-json",
                    "tyo-dl-comparison-csv", "tyo-dl-sweep-csv"]
-    assert planning.run_downloads() == []
-    assert "tyo-download" not in planning.downloads_html([], "en")
+    assert planner.run_downloads() == []
+    assert "tyo-download" not in planner.downloads_html([], "en")
 
 
 # --- text -------------------------------------------------------------------------------
 
 def test_labels_come_from_the_planner_strings_file_in_both_languages():
-    from sim import text as sim_text
-    entries = {k: v for k, v in sim_text.strings().items() if k.startswith(planning.PREFIX)}
+    from sim.learning import text as sim_text
+    entries = {k: v for k, v in sim_text.strings().items() if k.startswith(planner.PREFIX)}
     assert len(entries) > 50
     for key, entry in entries.items():
         assert entry["en"] != entry["fi"], key
-    assert planning.text("button.run", "fi") == "Aja"
-    assert planning.text("status.done", "en", name="x", runs=3, seconds="0.1") == \
+    assert planner.text("button.run", "fi") == "Aja"
+    assert planner.text("status.done", "en", name="x", runs=3, seconds="0.1") == \
         "x: 3 replications in 0.1 s."
 
 
 def test_every_label_the_views_use_exists():
     used = set()
-    for module in ("planning.py", "widgets/pathways.py", "widgets/app.py"):
+    for module in ("planner.py", "widgets/capacity.py", "widgets/app.py"):
         code = (Path(sim.__file__).parent / module).read_text(encoding="utf-8")
         used |= set(re.findall(r"""\b(?:text|_t)\(\s*["']([a-z0-9_]+\.[a-z0-9_.]+)["']""", code))
         used |= set(re.findall(r"""_label\([^)]*?["']([a-z]+\.[a-z0-9_.]+)["']\)""", code))
     assert len(used) > 30
-    missing = {k for k in used if not planning.has_text(k)}
+    missing = {k for k in used if not planner.has_text(k)}
     assert not missing
 
 
 def test_every_key_kpi_has_a_label():
-    for kpi in KEY_KPIS + planning.COMPARE_KPIS:
-        assert planning.kpi_label(kpi, "fi") != kpi
+    for kpi in KEY_KPIS + planner.COMPARE_KPIS:
+        assert planner.kpi_label(kpi, "fi") != kpi
 
 
 def test_unknown_language_or_key_is_an_error():
     with pytest.raises(ValueError, match="sv"):
-        planning.text("button.run", "sv")
+        planner.text("button.run", "sv")
     with pytest.raises(KeyError):
-        planning.text("no.such.key")
+        planner.text("no.such.key")
 
 
 @pytest.mark.parametrize("query, lang", [("lang=fi", "fi"), ("?lang=en&x=1", "en"), ("", "en"),
                                          ("lang=sv", "en")])
 def test_query_language(query, lang):
-    assert planning.query_language(query) == lang
+    assert planner.query_language(query) == lang
 
 
 def test_the_planning_logic_does_not_need_ipywidgets():
     import subprocess
     import sys
-    code = "import sys, sim.planning; assert 'ipywidgets' not in sys.modules, 'imported ipywidgets'"
+    code = "import sys, sim.planner; assert 'ipywidgets' not in sys.modules, 'imported ipywidgets'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_values_the_controls_only_rounded_keep_the_exact_base(county):
     shown = dict(key_parameters(county), ips_share=0.28, coaches=7.2)
-    snapped = planning.snap_to_base(county, shown, {"ips_share": 0.005})
+    snapped = planner.snap_to_base(county, shown, {"ips_share": 0.005})
     assert snapped["ips_share"] == ips_share(county) == pytest.approx(0.285)
     assert snapped["coaches"] == 7.2  # no tolerance given: a real edit
-    assert edited_scenario(county, planning.snap_to_base(
+    assert edited_scenario(county, planner.snap_to_base(
         county, dict(shown, coaches=7), {"ips_share": 0.005})) == county

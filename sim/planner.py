@@ -4,10 +4,10 @@ Everything a view needs, as pure functions tested without widgets: the key param
 scenario and the validated scenario built from edited values, the uploaded-file loader,
 KPI, comparison and staffing tables in English or Finnish, HTML for those tables and the
 download files (CSV, xlsx, run record JSON) as bytes and ``data:`` links.
-The views in :mod:`sim.widgets.pathways` and :mod:`sim.widgets.app` only wire these up.
+The views in :mod:`sim.widgets.capacity` and :mod:`sim.widgets.app` only wire these up.
 
 Labels live in ``sim/data/strings/planner.yaml`` (English and Finnish side by side) and are
-read through :mod:`sim.text`; :func:`text` looks up ``planner.<key>``.
+read through :mod:`sim.learning.text`; :func:`text` looks up ``planner.<key>``.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import text as _text
 from .cli import KEY_KPIS
 from .experiment import Comparison, Replications, SweepResult
+from .learning import text as _text
+from .learning.text import LANGUAGES
 from .report import json_default, parameter_table, run_record, summary_table, write_xlsx
 from .results import kpi_unit
 from .scenario import PATHWAYS, Scenario, ScenarioError, list_presets, preset, scenario_from_text
-from .text import LANGUAGES
 
 __all__ = [
     "PREFIX", "LANGUAGES", "has_text", "text", "query_language", "KEY_PARAMETERS", "key_parameters",
@@ -42,7 +42,7 @@ __all__ = [
 
 # --- text ------------------------------------------------------------------------------
 
-#: Prefix of this module's keys in ``sim/data/strings/planner.yaml`` (read by :mod:`sim.text`).
+#: Prefix of this module's keys in ``sim/data/strings/planner.yaml`` (read by :mod:`sim.learning.text`).
 PREFIX = "planner."
 
 

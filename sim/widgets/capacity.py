@@ -1,4 +1,4 @@
-"""Course widgets for module 8 (pathways and capacity): thin views over :mod:`sim.planning`.
+"""Course widgets for module 8 (pathways and capacity): thin views over :mod:`sim.planner`.
 
 * :func:`pathway_explorer` — pick a county, move the coaches, caseload cap, fidelity and
   IPS-routing sliders, run a few replications and watch the waiting list and caseloads
@@ -14,7 +14,6 @@ container, and displaying the object displays it. Tests drive them headless by s
 
 from __future__ import annotations
 
-import html
 import time
 import warnings
 from collections.abc import Callable
@@ -22,10 +21,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from sim import planning, plots
+from sim import planner, plots
 from sim.experiment import min_staffing, replicate
-from sim.planning import text
+from sim.planner import text
 from sim.scenario import Scenario, preset
+from sim.widgets.base import esc, image_widget, show_png
 
 __all__ = ["PathwayExplorer", "pathway_explorer", "CapacityDashboard", "capacity_dashboard",
            "STYLE"]
@@ -36,10 +36,6 @@ _DEFAULT_PRESET = "varsinais-suomi"
 _EXPLORER_KPIS = ("ips_wait_days.mean", "ips_wait_days.p90", "ips_started_within_30d_share",
                   "ips_waiting_mean", "coach_caseload_utilisation", "waiting_at_end",
                   "ips_employed_within_365d_share", "employed_within_365d_share")
-def esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
 _LABEL_STYLE = {"description_width": "16em"}
 _WIDE = widgets.Layout(width="36em")
 
@@ -66,7 +62,7 @@ class _View:
     widget: widgets.Widget
 
     def __init__(self, lang: str) -> None:
-        planning.text("button.run", lang)  # rejects an unknown language early
+        planner.text("button.run", lang)  # rejects an unknown language early
         self.lang = lang
         self.status = widgets.HTML().add_class("tyo-status")
         self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=_WIDE)
@@ -116,7 +112,7 @@ class _View:
 
 
 def _preset_dropdown(lang: str, value: str) -> widgets.Dropdown:
-    names = planning.preset_choices(_MAX_SECONDS_PER_RUN)
+    names = planner.preset_choices(_MAX_SECONDS_PER_RUN)
     if value not in names:
         names.append(value)
     dropdown = widgets.Dropdown(options=names, value=value, style=_LABEL_STYLE, layout=_WIDE,
@@ -128,17 +124,6 @@ def default_coach_range(coaches: float) -> tuple[int, int]:
     """Coaches to try by default: from half today's number to twice it plus two."""
     c = max(1, int(round(coaches)))
     return max(1, c // 2), 2 * c + 2
-
-
-def _image(css_class: str) -> widgets.Image:
-    layout = widgets.Layout(max_width="100%", display="none")
-    return widgets.Image(format="png", layout=layout).add_class(css_class)
-
-
-def _show_png(image: widgets.Image, png: bytes) -> None:
-    """Set an image; an empty one is hidden (a browser would draw a broken-image icon)."""
-    image.value = png
-    image.layout.display = None if png else "none"
 
 
 # --- pathway explorer ----------------------------------------------------------------------
@@ -173,8 +158,8 @@ class PathwayExplorer(_View):
         self.run_button = widgets.Button(description=self._t("button.run"), button_style="primary",
                                          icon="play").add_class("tyo-run")
         self.table = widgets.HTML().add_class("tyo-kpi")
-        self.plot = _image("tyo-series-plot")
-        self.waits_plot = _image("tyo-waits-plot")
+        self.plot = image_widget("tyo-series-plot")
+        self.waits_plot = image_widget("tyo-waits-plot")
         self.preset.observe(lambda _: self.load_preset(), names="value")
         self.run_button.on_click(lambda _: self.run())
         self.widget = widgets.VBox([
@@ -189,7 +174,7 @@ class PathwayExplorer(_View):
     def load_preset(self) -> None:
         """Reset the sliders to the chosen preset's values."""
         self.scenario = preset(self.preset.value)
-        p = planning.key_parameters(self.scenario)
+        p = planner.key_parameters(self.scenario)
         self.coaches.max = max(30, int(3 * p["coaches"]))
         self.coaches.value = int(round(p["coaches"]))
         self.caseload.value = int(p["caseload_per_coach"])
@@ -202,12 +187,12 @@ class PathwayExplorer(_View):
         assert self.scenario is not None
         shown = {"coaches": self.coaches.value, "caseload_per_coach": self.caseload.value,
                  "fidelity_score": self.fidelity.value, "ips_share": self.ips_share.value}
-        return planning.snap_to_base(self.scenario, shown, {"coaches": 0.5, "ips_share": 0.005})
+        return planner.snap_to_base(self.scenario, shown, {"coaches": 0.5, "ips_share": 0.005})
 
     def edited(self) -> Scenario:
         """The preset with the slider values (validated)."""
         assert self.scenario is not None
-        return planning.edited_scenario(self.scenario, self.parameters())
+        return planner.edited_scenario(self.scenario, self.parameters())
 
     def run(self) -> None:
         self._guarded(self._run)
@@ -219,12 +204,12 @@ class PathwayExplorer(_View):
         reps, seconds, notes = self._timed(
             lambda: replicate(scenario, n, self.seed, jobs=1, progress=self._tick))
         self.reps = reps
-        self.table.value = planning.kpi_table_html(
-            planning.kpi_rows(reps, _EXPLORER_KPIS, self.lang), self.lang)
-        _show_png(self.plot, planning.figure_png(plots.series_figure(reps, lang=self.lang)))
-        _show_png(self.waits_plot, planning.figure_png(plots.waits_figure(reps, self.lang)))
+        self.table.value = planner.kpi_table_html(
+            planner.kpi_rows(reps, _EXPLORER_KPIS, self.lang), self.lang)
+        show_png(self.plot, planner.figure_png(plots.series_figure(reps, lang=self.lang)))
+        show_png(self.waits_plot, planner.figure_png(plots.waits_figure(reps, self.lang)))
         self._say(self._t("status.done", name=scenario.name, runs=n,
-                          seconds=planning.format_value(seconds, "", self.lang)), notes)
+                          seconds=planner.format_value(seconds, "", self.lang)), notes)
 
 
 def pathway_explorer(lang: str = "en", scenario: str = _DEFAULT_PRESET,
@@ -269,7 +254,7 @@ class CapacityDashboard(_View):
         self.run_button.add_class("tyo-run")
         self.answer = widgets.HTML().add_class("tyo-answer")
         self.table = widgets.HTML().add_class("tyo-sweep")
-        self.plot = _image("tyo-capacity-plot")
+        self.plot = image_widget("tyo-capacity-plot")
         self.preset.observe(lambda _: self.load_preset(), names="value")
         self.run_button.on_click(lambda _: self.run())
         self.widget = widgets.VBox([
@@ -282,7 +267,7 @@ class CapacityDashboard(_View):
 
     def load_preset(self) -> None:
         self.scenario = preset(self.preset.value)
-        p = planning.key_parameters(self.scenario)
+        p = planner.key_parameters(self.scenario)
         self.coordinators.max = max(30.0, 3 * p["coordinators"])
         self.coordinators.value = p["coordinators"]
         coaches = int(round(p["coaches"]))
@@ -295,25 +280,25 @@ class CapacityDashboard(_View):
 
     def _run(self) -> None:
         assert self.scenario is not None
-        scenario = planning.edited_scenario(self.scenario,
+        scenario = planner.edited_scenario(self.scenario,
                                             {"coordinators": self.coordinators.value})
-        values = planning.sweep_values(*self.coaches.value)
+        values = planner.sweep_values(*self.coaches.value)
         n = self.replications.value
-        target = f"{planning.SWEEP_KPI}<={self.target.value}"
+        target = f"{planner.SWEEP_KPI}<={self.target.value}"
         self._say(self._t("status.running", runs=n * len(values)))
         result, seconds, notes = self._timed(lambda: min_staffing(
             scenario, "ips.coaches", values, target, n, self.seed, jobs=1,
             progress=self._tick))
         self.result = result
-        self.answer_data = planning.staffing_answer(result, self.lang)
+        self.answer_data = planner.staffing_answer(result, self.lang)
         self.answer.value = (f"<p>{esc(self.answer_data['text'])}</p>"
                              f'<p class="tyo-note">{esc(self.answer_data["note"])}</p>')
-        self.table.value = planning.sweep_table_html(planning.sweep_rows(result, self.lang),
+        self.table.value = planner.sweep_table_html(planner.sweep_rows(result, self.lang),
                                                      self.lang)
-        _show_png(self.plot, planning.figure_png(plots.capacity_figure(result, lang=self.lang)))
+        show_png(self.plot, planner.figure_png(plots.capacity_figure(result, lang=self.lang)))
         runs = n * len(result.points)
         self._say(self._t("status.done", name=scenario.name, runs=runs,
-                          seconds=planning.format_value(seconds, "", self.lang)), notes)
+                          seconds=planner.format_value(seconds, "", self.lang)), notes)
 
 
 def capacity_dashboard(lang: str = "en", scenario: str = _DEFAULT_PRESET,

@@ -12,7 +12,7 @@ Three kinds of question:
 * ``numeric``  – a number; the key is the hash of the answer in units of
   ``10**-decimals`` and answers within ``tolerance`` such units are accepted.
 
-Authors get keys with ``python -m sim.quiz key m01 q2 b`` (see :func:`main`).
+Authors get keys with ``python -m sim.learning.quiz key m01 q2 b`` (see :func:`main`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from sim.text import DATA_DIR, check_language, require_bilingual, t
+from sim.learning.text import DATA_DIR, bilingual, check_language, t
 
 __all__ = [
     "QUIZ_DIR",
@@ -170,11 +170,11 @@ def _parse_question(quiz_id: str, raw: Mapping[str, Any], where: str) -> Questio
         raise ValueError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
     key = tuple(str(h) for h in (raw.get("key") or ()))
     if not key or not all(re.fullmatch(r"[0-9a-f]{64}", h) for h in key):
-        raise ValueError(f"{where}: key must be a list of sha256 hex digests (python -m sim.quiz key)")
+        raise ValueError(f"{where}: key must be a list of sha256 hex digests (python -m sim.learning.quiz key)")
     common = dict(
         id=qid,
         kind=kind,
-        prompt=require_bilingual(raw.get("prompt"), f"{where}.prompt"),
+        prompt=bilingual(raw.get("prompt"), f"{where}.prompt"),
         key=key,
         sources=_sources(raw.get("sources"), f"{where}.sources"),
     )
@@ -187,8 +187,8 @@ def _parse_question(quiz_id: str, raw: Mapping[str, Any], where: str) -> Questio
         unit = raw.get("unit")
         return Question(
             **common,
-            explanation=require_bilingual(raw.get("explanation"), f"{where}.explanation"),
-            unit=require_bilingual(unit, f"{where}.unit") if unit is not None else None,
+            explanation=bilingual(raw.get("explanation"), f"{where}.explanation"),
+            unit=bilingual(unit, f"{where}.unit") if unit is not None else None,
             decimals=decimals,
             tolerance=tolerance,
         )
@@ -200,8 +200,8 @@ def _parse_question(quiz_id: str, raw: Mapping[str, Any], where: str) -> Questio
         options.append(
             Option(
                 id=oid,
-                text=require_bilingual(opt.get("text"), f"{where}.options.{oid}.text"),
-                explanation=require_bilingual(
+                text=bilingual(opt.get("text"), f"{where}.options.{oid}.text"),
+                explanation=bilingual(
                     opt.get("explanation"), f"{where}.options.{oid}.explanation"
                 ),
             )
@@ -241,7 +241,7 @@ def load_quiz(quiz_id: str) -> Quiz:
         raise ValueError(f"{where}: duplicate question ids in {ids}")
     return Quiz(
         id=quiz_id,
-        title=require_bilingual(raw.get("title"), f"{where}: title"),
+        title=bilingual(raw.get("title"), f"{where}: title"),
         questions=questions,
     )
 
@@ -340,8 +340,8 @@ def score(feedback: Iterable[QuestionFeedback]) -> Score:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m sim.quiz``: author helpers (``key``, ``validate``, ``show``)."""
-    parser = argparse.ArgumentParser(prog="python -m sim.quiz", description=__doc__.split("\n")[0])
+    """``python -m sim.learning.quiz``: author helpers (``key``, ``validate``, ``show``)."""
+    parser = argparse.ArgumentParser(prog="python -m sim.learning.quiz", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_key = sub.add_parser("key", help="print the key hashes to paste into a question")
     p_key.add_argument("quiz_id")

@@ -1,0 +1,1 @@
+"""What a learner works through: bilingual text and self-check quizzes."""
