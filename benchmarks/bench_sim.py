@@ -6,10 +6,12 @@ Prints: engine events per CPU second of the full model against a bare simpy M/M/
 (target ratio ≥ 0.7; each model run is paired with reference runs just before and after it,
 and the median and range of the paired ratios are shown); seconds and peak traced memory per
 replication for the county and national presets (targets < 0.3 s per county-year, < 10 s per
-national-year, < 1 GB); and the speed-up of a sweep on 2 processes against 1 (target ≥ 1.8×).
+national-year, < 1 GB), and the national year again on plain simpy processes
+(``sim.run(..., engine="simpy")``, the reference mode, identical results); and the speed-up
+of a sweep on 2 processes against 1 (target ≥ 1.8×).
 
 An engine event is one entry in the event calendar (simpy's event-id counter counts them
-in both engines). For context it also runs
+in both engines: ``sim.engine.events_scheduled``). For context it also runs
 
 * the same M/M/c loop on the model's own engine (sim.engine: flows and a Pool), which shows
   what the engine costs apart from the model;
@@ -22,6 +24,7 @@ in both engines). For context it also runs
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import statistics
@@ -33,13 +36,14 @@ import numpy as np
 import simpy
 
 import sim
-from sim.engine import Engine
+from sim.engine import Engine, SimpyEngine, events_scheduled
 from sim.resources import Pool
 from sim.results import Event
 
 
 def bare_mmc(customers: int = 100_000, servers: int = 5, lam: float = 4.5, seed: int = 1):
-    """The reference: the simplest simpy M/M/c loop (sim-notes §4), stdlib random streams."""
+    """The reference: the simplest simpy M/M/c loop (a ``simpy.Resource``, one process a
+    customer), stdlib random streams; its mean wait is Erlang C's (``sim/stats.py``)."""
     env = simpy.Environment()
     desk = simpy.Resource(env, servers)
     arrivals, services = random.Random(seed), random.Random(seed + 1)
@@ -58,11 +62,11 @@ def bare_mmc(customers: int = 100_000, servers: int = 5, lam: float = 4.5, seed:
             env.process(customer(env))
 
     env.process(source(env))
-    first = next(env._eid)
+    first = events_scheduled(env)
     started = time.process_time()
     env.run(until=1e11)
     seconds = time.process_time() - started
-    return next(env._eid) - first, seconds
+    return events_scheduled(env) - first, seconds
 
 
 def bare_mminf(in_system: int, customers: int = 100_000, lam: float = 4.5, seed: int = 1):
@@ -73,9 +77,10 @@ def bare_mminf(in_system: int, customers: int = 100_000, lam: float = 4.5, seed:
     memoryless) and runs until ``customers`` more have arrived, so the number of live
     processes and pending events stays near ``in_system`` throughout. Returns (engine events,
     CPU seconds, timeouts pending at the horizon: the customers in the system and the source's
-    next arrival).
+    next arrival). It runs on :class:`SimpyEngine`, which is ``simpy.Environment`` with
+    read-outs such as ``pending()`` added and none of simpy's stepping overridden.
     """
-    env = simpy.Environment()
+    env = SimpyEngine()
     arrivals, services = random.Random(seed), random.Random(seed + 1)
     mu = lam / in_system
     horizon = customers / lam
@@ -88,15 +93,15 @@ def bare_mminf(in_system: int, customers: int = 100_000, lam: float = 4.5, seed:
             yield env.timeout(arrivals.expovariate(lam))
             env.process(customer(env))
 
-    first = next(env._eid)
+    first = events_scheduled(env)
     for _ in range(in_system):  # their start events are processed (and timed) in run()
         env.process(customer(env))
     env.process(source(env))
     started = time.process_time()
     env.run(until=horizon)
     seconds = time.process_time() - started
-    return (next(env._eid) - first, seconds,
-            sum(isinstance(entry[3], simpy.Timeout) for entry in env._queue))
+    return (events_scheduled(env) - first, seconds,
+            sum(isinstance(event, simpy.Timeout) for event in env.pending()))
 
 
 def lean_mmc(customers: int = 100_000, servers: int = 5, lam: float = 4.5, seed: int = 1):
@@ -122,7 +127,7 @@ def lean_mmc(customers: int = 100_000, servers: int = 5, lam: float = 4.5, seed:
     started = time.process_time()
     env.run(until=1e11)
     seconds = time.process_time() - started
-    return next(env._eid), seconds, statistics.fmean(waits)
+    return events_scheduled(env), seconds, statistics.fmean(waits)
 
 
 def lean_mminf(in_system: int, customers: int = 100_000, lam: float = 4.5, seed: int = 1):
@@ -139,14 +144,14 @@ def lean_mminf(in_system: int, customers: int = 100_000, lam: float = 4.5, seed:
             yield arrivals.expovariate(lam)
             env.start(customer())
 
-    first = next(env._eid)
+    first = events_scheduled(env)
     for _ in range(in_system):
         env.start(customer())
     env.start(source())
     started = time.process_time()
     env.run(until=customers / lam)
     seconds = time.process_time() - started
-    return next(env._eid) - first, seconds, env.pending_count()  # customers and the source
+    return events_scheduled(env) - first, seconds, env.pending_count()  # customers, source
 
 
 def median_time(fn, repeats: int) -> tuple[float, object]:
@@ -157,6 +162,19 @@ def median_time(fn, repeats: int) -> tuple[float, object]:
         out = fn()
         times.append(time.perf_counter() - started)
     return statistics.median(times), out
+
+
+def same_kpis(a, b) -> bool:
+    """Whether two runs report the same KPIs, NaN (no eligible clients) equal to NaN."""
+    return a.kpis.keys() == b.kpis.keys() and all(
+        x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a.kpis.values(), b.kpis.values()))
+
+
+def timed(fn) -> tuple[float, float, object]:
+    """(wall seconds, CPU seconds, result) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, out
 
 
 def cpu_seconds(fn) -> float:
@@ -193,10 +211,10 @@ def mean_in_system(result, horizon: float) -> float:
     return float((end - start).sum() / horizon)
 
 
-def model_run(scenario):
+def model_run(scenario, engine: str = "lean"):
     """One replication as (engine events, CPU seconds, result)."""
     started = time.process_time()
-    result = sim.run(scenario, seed=1)
+    result = sim.run(scenario, seed=1, engine=engine)
     return result.meta["engine_events"], time.process_time() - started, result
 
 
@@ -293,6 +311,18 @@ def main(argv=None) -> int:
               f"{target:g} s, ratio {seconds / target:.2f}); {res.meta['clients']:,} clients, "
               f"{res.meta['engine_events']:,} engine events; peak traced memory {mb:,.0f} MB "
               "(target < 1024 MB)")
+    # the same national year on plain simpy processes (the reference mode), paired run by run
+    # with the lean engine, as the machine's speed drifts
+    lean, plain = [], []
+    for _ in range(repeats):
+        lean.append(timed(lambda: sim.run(national, seed=1)))
+        plain.append(timed(lambda: sim.run(national, seed=1, engine="simpy")))
+    lean_s, plain_s = statistics.median(t[0] for t in lean), statistics.median(t[0] for t in plain)
+    print(f"[replication] national, 1 year, on plain simpy processes (engine=\"simpy\"): "
+          f"{plain_s:.3f} s wall, {statistics.median(t[1] for t in plain):.3f} s CPU, "
+          f"{plain[0][2].meta['engine_events']:,} engine events; the lean engine in the same "
+          f"runs {lean_s:.3f} s wall, {plain_s / lean_s:.2f}× as fast; identical results: "
+          f"{same_kpis(plain[0][2], lean[0][2])}")
 
     return 0
 

@@ -27,20 +27,13 @@ from typing import Any
 
 import yaml
 
-from . import __version__, experiment, plots, report
-from .model import SAMPLE_EVERY_DAYS, SERIES
+from . import __version__, experiment, journeys, plots, report
+from .learning.text import LANGUAGES
+from .model import SAMPLE_EVERY_DAYS, SERIES, series_paths
+from .results import KEY_KPIS
 from .scenario import Scenario, ScenarioError, list_presets, preset, resolve
 
 __all__ = ["main"]
-
-KEY_KPIS = ("referrals", "assessment_wait_days.mean", "assessment_wait_days.p90",
-            "team_wait_days.mean", "ips_wait_days.mean", "ips_wait_days.p90",
-            "ips_started_within_30d_share", "time_to_first_job_days.mean",
-            "employed_within_365d_share", "ips_employed_within_365d_share",
-            "stepwise_employed_within_365d_share", "coach_caseload_utilisation",
-            "coordinator_utilisation", "ips_waiting_mean", "waiting_at_end", "exit_employed",
-            "exit_dropout", "exit_in_service")
-
 
 SWEEP_MAX_VALUES = 200
 """A sweep takes at most this many values of one parameter ..."""
@@ -350,9 +343,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_warmup(args: argparse.Namespace) -> int:
     _check_common(args)
     s = _scenario(args)
-    if args.series not in SERIES:
+    series = tuple(series_paths(journeys.STAGES.values()))  # stages registered in code too
+    if args.series not in series:
         raise ValueError(f"--series {args.series!r}: unknown series; choose one of "
-                         f"{', '.join(SERIES)}.")
+                         f"{', '.join(series)}.")
     samples = math.ceil(s.horizon_days / SAMPLE_EVERY_DAYS)  # weekly samples from day 0
     if samples < 2:
         raise ValueError(f"--window {args.window}: a {s.horizon_days:g}-day run has {samples} "
@@ -401,7 +395,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="change a field, e.g. --set ips.coaches=9 (repeatable)")
         sp.add_argument("--horizon-days", type=float)
         sp.add_argument("--quiet", "-q", action="store_true")
-        sp.add_argument("--lang", choices=("en", "fi"), default="en")
+        sp.add_argument("--lang", choices=LANGUAGES, default="en")
 
     sp = sub.add_parser("run", help="replications of one scenario")
     common(sp, 20)

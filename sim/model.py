@@ -1,7 +1,11 @@
 """``run(scenario, seed)``: one replication of the pathway model.
 
 The environment, resources, streams and log live inside :class:`Model`, built afresh for
-each run, so two runs in one process (or in parallel processes) cannot interfere.
+each run, so two runs in one process (or in parallel processes) cannot interfere. The model
+takes its stages (their parameters, draws, resources, series and pre-loaded clients) from the
+stage registry in ``sim/journeys.py``, as it stands when the run starts, and runs on either
+engine of ``sim/engine.py``: the lean one (the default) or plain simpy (``engine="simpy"``,
+the reference, with identical results).
 """
 
 from __future__ import annotations
@@ -9,32 +13,54 @@ from __future__ import annotations
 import gc
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import fields
+from operator import attrgetter
+from typing import Any
 
 import numpy as np
 
 from . import journeys
-from .engine import Engine
-from .resources import Level, MeetingQueue, Pool
+from .engine import events_scheduled, make_engine
+from .resources import MeetingQueue, Pool
 from .results import Event, EventLog, RunResult, compute_kpis
-from .scenario import EXITS, Scenario
-from .streams import Streams, exponential_time, sampler
+from .scenario import EXITS, Initial, Scenario
+from .streams import Streams, exponential_time
 
-__all__ = ["run", "Model", "SERIES"]
+__all__ = ["run", "Model", "SERIES", "series_paths"]
 
 SAMPLE_EVERY_DAYS = 7.0
-SERIES = ("assessment_waiting", "assessment_in_service", "team_waiting", "ips_waiting",
-          "ips_caseload", "ips_in_work", "stepwise_waiting", "stepwise_in_service",
-          "vocational_in_service")
-"""Weekly time series recorded in every run (levels at each sample time)."""
+CORE_SERIES = {"assessment_waiting": "coordinators.waiting",
+               "assessment_in_service": "coordinators.busy", "team_waiting": "team.waiting"}
+"""Weekly series of referral, assessment and team: name -> attribute path on the model."""
+CORE_PRELOAD = {"team_waiting": "team", "assessment_waiting": "referral"}
+"""Pre-loaded clients who wait for the team or for assessment: initial field -> journey start."""
+
+
+def series_paths(stages: Iterable[journeys.Stage]) -> dict[str, str]:
+    """Every weekly series of a run with *stages*: name -> attribute path on the model."""
+    paths = dict(CORE_SERIES)
+    for stage in stages:
+        paths.update(stage.series)
+    return paths
+
+
+SERIES = tuple(series_paths(journeys.STAGES.values()))
+"""Weekly time series recorded in every run (levels at each sample time); a registered stage
+adds its own (see :func:`series_paths`)."""
 
 
 class Model:
-    """One replication's world: environment, pools, team, streams, samplers and the log."""
+    """One replication's world: environment, pools, team, streams, samplers and the log.
 
-    def __init__(self, scenario: Scenario, seed: int, replication: int, keep_log: bool) -> None:
+    ``engine`` names the event engine (``sim.engine.ENGINES``): ``"lean"``, the default, or
+    ``"simpy"``, plain simpy processes, the reference that gives identical results.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int, replication: int, keep_log: bool,
+                 engine: str = "lean") -> None:
         s = self.s = scenario
-        self.env = env = Engine()
+        self.env = env = make_engine(engine)
         self.streams = Streams(seed, replication)
         self.events = EventLog()
         self._rows: list[tuple[int, float, int, int]] = []  # flushed into self.events
@@ -44,64 +70,64 @@ class Model:
         self.n_preloaded = s.initial.total
         self.exits = [0] * len(EXITS)
 
+        # the stages as registered now: decision code -> stage, and each one's parameters
+        self.stages = tuple(journeys.STAGES.values())
+        self.stage_by_name = {stage.name: stage for stage in self.stages}
+        self.blocks = {stage.name: stage.params(s) for stage in self.stages}
+        self.entries = {field: (stage, entry) for stage in self.stages
+                        for field, entry in stage.preload.items()}
         self.coordinators = Pool(env, s.assessment.slots)
         self.team = MeetingQueue(env, enabled=s.team.enabled,
                                  interval_days=s.team.meeting_interval_days,
                                  first_day=s.team.first_meeting_day,
                                  per_meeting=s.team.cases_per_meeting)
-        self.caseload = Pool(env, s.ips.slots)
-        self.places = Pool(env, s.stepwise.places)
-        self.in_work = Level(env)
-        self.in_vocational = Level(env)
-        profiles = s.arrivals.profiles
-        self.profile_names = [p.name for p in profiles]
-        self.routes = [journeys.Picker(s.route_for(p.name).probabilities()) for p in profiles]
-        self.onward = journeys.Picker(s.stepwise.onward.probabilities())
-        self._transforms = self._build_transforms()
+        self._parts: list[Any] = [self.coordinators, self.team]  # reset after the warm-up
+        for stage in self.stages:
+            if stage.resources is not None:
+                for name, part in stage.resources(env, self.blocks[stage.name]).items():
+                    if hasattr(self, name):
+                        raise ValueError(f"stage {stage.name!r}: the model already has "
+                                         f"{name!r}; give the resource another name.")
+                    setattr(self, name, part)
+                    self._parts.append(part)
+        self.profile_names = [p.name for p in s.arrivals.profiles]
+        self.routes = [journeys.Picker(s.route_for(name).probabilities())
+                       for name in self.profile_names]
+        self._draws = self._build_draws()
+        self.client_type = journeys.client_type(tuple(self._draws))
         # pre-loaded clients are numbered first (they all enter at day 0), then referrals
         self.initial_clients = self._clients("initial.", 0)
         self.referred_clients = self._clients("", self.n_preloaded)
         self._later: dict[str, object] = {}
 
-    def _build_transforms(self) -> dict[str, object]:
-        """FirstDraws field -> vectorised transform of uniforms (inverse CDFs)."""
-        s = self.s
-        cum = np.cumsum([p.share for p in s.arrivals.profiles])
-        last = len(cum) - 1
-        share = s.ips.job_finding_share
-        return {
-            "profile": lambda u: np.minimum(np.searchsorted(cum, u, side="right"), last),
-            "finds_job": lambda u: u < share,
-            "assess_days": sampler(s.assessment.duration),
-            "assess_patience": exponential_time(s.assessment.dropout_per_year_waiting),
-            "ips_patience": exponential_time(s.ips.dropout_per_year_waiting),
-            "search_days": sampler(s.ips.days_to_job, scale=s.ips.job_rate_multiplier),
-            "tenure_days": sampler(s.ips.job_tenure),
-            "ips_dropout": exponential_time(s.ips.dropout_per_year_in_service),
-            "step_patience": exponential_time(s.stepwise.dropout_per_year_waiting),
-            "step_days": sampler(s.stepwise.duration),
-            "step_dropout": exponential_time(s.stepwise.dropout_per_year_in_service),
-            "voc_wait": sampler(s.vocational.wait),
-            "voc_days": sampler(s.vocational.duration),
-            "voc_dropout": exponential_time(s.vocational.dropout_per_year_in_service),
-        }
+    def _build_draws(self) -> dict[str, tuple[str, Any]]:
+        """Client field -> (stream name, vectorised transform of uniforms or None): the core's
+        draws, then each stage's, made from its parameter block."""
+        draws = {field: (name, make and make(self.s))
+                 for field, (name, make) in journeys.CORE_DRAWS.items()}
+        for stage in self.stages:
+            block = self.blocks[stage.name]
+            draws.update((field, (name, make and make(block)))
+                         for field, (name, make) in stage.draws.items())
+        return draws
 
-    def _clients(self, prefix: str, first_id: int) -> Iterator[journeys.Client]:
+    def _clients(self, prefix: str, first_id: int) -> Iterator[Any]:
         return journeys.clients(first_id, [
-            self.streams.blocks(prefix + name, self._transforms.get(field))
-            for field, name in journeys.STREAM_NAMES.items()])
+            self.streams.blocks(prefix + name, transform)
+            for name, transform in self._draws.values()], self.client_type)
 
     def later(self, field: str) -> float:
         """A draw for a later episode (a second job search, a repeated period), in event order."""
         stream = self._later.get(field)
         if stream is None:
-            stream = self._later[field] = self.streams.get(
-                journeys.STREAM_NAMES[field] + ".later", self._transforms.get(field))
+            name, transform = self._draws[field]
+            stream = self._later[field] = self.streams.get(name + ".later", transform)
         return stream()
 
     # -- bookkeeping used by the pathway processes ---------------------------------------
-    def exit(self, c: journeys.Client, kind: int) -> None:
-        self.log((c.id, self.env._now, Event.EXIT, kind))
+    def exit(self, c: Any, kind: int) -> None:
+        """Client *c* leaves the system with exit code *kind* (an index into ``EXITS``)."""
+        self.log((c.id, self.env.now, Event.EXIT, kind))
         self.exits[kind] += 1
 
     # -- processes ------------------------------------------------------------------------
@@ -120,46 +146,35 @@ class Model:
         next_client = self.referred_clients.__next__
         while True:
             yield next_gap()
-            if not flat and u_keep() * peak >= season[int((env._now % 365.0) / month_len) % 12]:
+            if not flat and u_keep() * peak >= season[int((env.now % 365.0) / month_len) % 12]:
                 continue
             c = next_client()
             self.n_clients += 1
-            self.log((c.id, env._now, Event.REFERRAL, index))
+            self.log((c.id, env.now, Event.REFERRAL, index))
             env.start(journeys.journey(self, c))
 
     def _preload(self) -> None:
+        """Today's clients at day 0: those in a service take their places first, then those
+        waiting for a service, for the team and for assessment."""
         init = self.s.initial
-        for entry, count in (("ips_in_service", init.ips_in_service),
-                             ("stepwise_in_service", init.stepwise_in_service),
-                             ("vocational_in_service", init.vocational_in_service),
-                             ("ips_waiting", init.ips_waiting),
-                             ("team", init.team_waiting),
-                             ("referral", init.assessment_waiting)):
-            for _ in range(count):
+        in_service_first = sorted(self.entries, key=lambda f: self.entries[f][1] != journeys.PLACED)
+        starts = {**{f: f for f in in_service_first}, **CORE_PRELOAD}
+        for f in fields(Initial):
+            if f.name not in starts and getattr(init, f.name):
+                raise ValueError(f"initial.{f.name}: no registered stage takes these clients.")
+        for field, start in starts.items():
+            for _ in range(getattr(init, field)):
                 c = next(self.initial_clients)
                 self.n_clients += 1
-                self.log((c.id, self.env._now, Event.REFERRAL, -1))
-                self.env.start(journeys.journey(self, c, entry))
-
-    def _levels(self) -> dict[str, Callable[[], int]]:
-        """Series name -> current level, for the weekly samples."""
-        co, ca, pl = self.coordinators, self.caseload, self.places
-        return {"assessment_waiting": lambda: co.waiting,
-                "assessment_in_service": lambda: co.busy,
-                "team_waiting": lambda: self.team.waiting,
-                "ips_waiting": lambda: ca.waiting,
-                "ips_caseload": lambda: ca.busy,
-                "ips_in_work": lambda: self.in_work.value,
-                "stepwise_waiting": lambda: pl.waiting,
-                "stepwise_in_service": lambda: pl.busy,
-                "vocational_in_service": lambda: self.in_vocational.value}
+                self.log((c.id, self.env.now, Event.REFERRAL, -1))
+                self.env.start(journeys.journey(self, c, start))
 
     def _sampler(self, samples: dict[str, list]):
-        levels = self._levels()
+        levels = {name: attrgetter(path) for name, path in series_paths(self.stages).items()}
         while True:
-            samples["day"].append(self.env._now)
+            samples["day"].append(self.env.now)
             for name, level in levels.items():
-                samples[name].append(level())
+                samples[name].append(level(self))
             if len(self._rows) > 50_000:  # keep the log compact: rows -> typed arrays
                 self.events.extend(self._rows)
                 self._rows.clear()
@@ -167,9 +182,9 @@ class Model:
 
     def _end_warmup(self):
         yield self.s.warmup_days
-        for pool in (self.coordinators, self.caseload, self.places, self.team, self.in_work,
-                     self.in_vocational):
-            pool.reset()
+        for part in self._parts:
+            if hasattr(part, "reset"):
+                part.reset()
 
     def _teardown(self) -> None:
         """Unhook the clients still in the system at the horizon.
@@ -180,11 +195,10 @@ class Model:
         takes seconds to trace it. Emptying the calendar and the queues lets reference
         counting free it at once.
         """
-        env = self.env
-        env.clear()
-        for pool in (self.coordinators, self.caseload, self.places):
-            pool._queue.clear()
-        self.team._queue.clear()
+        self.env.clear()
+        for part in self._parts:
+            if hasattr(part, "clear"):
+                part.clear()
 
     def run(self) -> RunResult:
         s, env = self.s, self.env
@@ -198,7 +212,7 @@ class Model:
             self._preload()
             for i, source in enumerate(s.arrivals.sources):
                 env.start(self._arrivals(i, source.per_year))
-            samples: dict[str, list] = {name: [] for name in ("day",) + SERIES}
+            samples: dict[str, list] = {name: [] for name in ("day", *series_paths(self.stages))}
             env.start(self._sampler(samples))
             if s.warmup_days > 0:
                 env.start(self._end_warmup())
@@ -213,7 +227,10 @@ class Model:
 
         preloaded = np.arange(self.n_clients) < self.n_preloaded
         kpis = compute_kpis(self.events, self.n_clients, preloaded,
-                            warmup=s.warmup_days, horizon=s.horizon_days)
+                            warmup=s.warmup_days, horizon=s.horizon_days,
+                            decisions=[stage.name for stage in self.stages],
+                            services={stage.name: stage.started for stage in self.stages
+                                      if stage.run is not None})
         cap_ips, cap_coord = s.ips.slots, s.assessment.slots
         kpis.update({
             "coach_caseload_utilisation":
@@ -231,7 +248,7 @@ class Model:
             "clients": self.n_clients,
             "preloaded": int(preloaded.sum()),
             "events_logged": len(self.events),
-            "engine_events": next(env._eid),  # calendar entries made (simpy's event ids)
+            "engine_events": events_scheduled(env),  # calendar entries made (event ids)
             "pending_events_at_end": pending,
             "exits_all": dict(zip(EXITS, self.exits)),
             "peak": {"ips_caseload": self.caseload.peak_busy,
@@ -247,9 +264,14 @@ class Model:
 
 
 def run(scenario: Scenario, seed: int = 1, replication: int = 0, *,
-        keep_log: bool = False) -> RunResult:
-    """Simulate one replication; the same (scenario, seed, replication) gives the same result."""
+        keep_log: bool = False, engine: str = "lean") -> RunResult:
+    """Simulate one replication; the same (scenario, seed, replication) gives the same result.
+
+    ``engine="simpy"`` runs it on plain simpy processes (``sim.engine.SimpyEngine``), the
+    reference for the default lean engine: the same KPIs, series, log and meta, apart from
+    the wall time and the count of engine events, only slower.
+    """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"run() needs a Scenario, got {type(scenario).__name__}; "
                         "use sim.load_scenario(path) or sim.preset(name).")
-    return Model(scenario, seed, replication, keep_log).run()
+    return Model(scenario, seed, replication, keep_log, engine).run()

@@ -19,6 +19,7 @@ from typing import Any
 
 from . import plots
 from .experiment import Replications, SummaryRow, SweepResult
+from .journeys import STAGES
 from .results import KPIS
 from .scenario import Scenario, save_scenario
 
@@ -280,15 +281,15 @@ def stress_report(reps: Replications, record: Mapping[str, Any]) -> str:
              "replication values with a t-based 95 % confidence interval.", "",
              "| KPI | unit | definition |", "|---|---|---|"]
     lines += [f"| `{k}` | {u} | {d} |" for k, (u, d) in KPIS.items()]
+    services = "; ".join(st.about or st.title or st.name for st in STAGES.values() if st.run)
+    exits = ", ".join(st.name for st in STAGES.values() if st.run is None)
     lines += ["", "## 2 Logic", "",
               "Referral (Poisson per source, monthly seasonality by thinning) → coordinator "
               "assessment (FIFO pool of coordinators × active cases; drop-out while waiting) → "
               "multidisciplinary team (meets every "
               f"{s.team.meeting_interval_days:g} days, at most "
               f"{s.team.cases_per_meeting or 'unlimited'} cases a meeting) → pathway by profile "
-              "(IPS coaching with a caseload cap that includes people in work; stepwise "
-              "rehabilitative work activity with onward moves; vocational rehabilitation) or a "
-              "direct exit (education, pension, other).", "",
+              f"({services}) or a direct exit ({exits}).", "",
               "## 3 Data", "", "| parameter | value | unit | source |", "|---|---|---|---|"]
     lines += [f"| `{r['parameter']}` | {r['value']} | {r['unit']} | {r['source']} |"
               for r in parameter_table(s)]

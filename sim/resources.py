@@ -2,17 +2,20 @@
 
 simpy has no built-in monitoring; these small classes add exactly what the KPIs need:
 FIFO slots with reneging (a slot is a coordinator's case place or a coach's caseload place)
-for the clients' flows (:mod:`sim.engine`),
-the number waiting and busy as time-weighted averages since the end of the warm-up, and the
-largest number ever busy (so tests can prove a cap is never exceeded).
+for the clients' flows, the number waiting and busy as time-weighted averages since the end
+of the warm-up, and the largest number ever busy (so tests can prove a cap is never
+exceeded). They use only the engine's public interface (``now``, ``park``, ``wake``,
+``call_later`` and ``start``; see :mod:`sim.engine`), so they work alike on the lean engine
+and on plain simpy.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Any
 
-from .engine import PARKED, Engine, Flow
+from .engine import Engine, SimpyEngine
 
 __all__ = ["Level", "Pool", "MeetingQueue"]
 
@@ -22,16 +25,16 @@ class Level:
 
     __slots__ = ("env", "value", "_area", "_last", "_start", "peak")
 
-    def __init__(self, env: Engine) -> None:
+    def __init__(self, env: Engine | SimpyEngine) -> None:
         self.env = env
         self.value = 0
         self._area = 0.0
-        self._last = env._now
-        self._start = env._now
+        self._last = env.now
+        self._start = env.now
         self.peak = 0
 
     def add(self, delta: int) -> None:
-        now = self.env._now
+        now = self.env.now
         self._area += self.value * (now - self._last)
         self._last = now
         self.value += delta
@@ -41,11 +44,11 @@ class Level:
     def reset(self) -> None:
         """Start integrating afresh from now (the end of the warm-up)."""
         self._area = 0.0
-        self._last = self._start = self.env._now
+        self._last = self._start = self.env.now
 
     def mean(self) -> float:
         """Time-weighted mean from the last reset to now."""
-        now = self.env._now
+        now = self.env.now
         span = now - self._start
         if span <= 0:
             return math.nan
@@ -62,7 +65,7 @@ class Pool:
     ``mean_busy()`` and ``mean_waiting()`` are exact time averages.
     """
 
-    def __init__(self, env: Engine, capacity: int | None) -> None:
+    def __init__(self, env: Engine | SimpyEngine, capacity: int | None) -> None:
         self.env = env
         self.capacity = math.inf if capacity is None else capacity
         self._queue: deque[list] = deque()
@@ -71,18 +74,18 @@ class Pool:
         self.peak_busy = 0
         self._busy_area = 0.0
         self._wait_area = 0.0
-        self._last = self._start = env._now
+        self._last = self._start = env.now
 
     def _tick(self) -> None:
-        now = self.env._now
+        now = self.env.now
         dt = now - self._last
         if dt:
             self._busy_area += self.busy * dt
             self._wait_area += self.waiting * dt
             self._last = now
 
-    def acquire(self, patience: float = math.inf) -> bool | None:
-        """Ask for a slot for the running flow: ``True`` at once, else :data:`PARKED`.
+    def acquire(self, patience: float = math.inf) -> Any:
+        """Ask for a slot for the running flow: ``True`` at once, else its parking ticket.
 
         A parked flow is woken with ``True`` when a slot frees, or with ``False`` when its
         ``patience`` (days) runs out first. Yield the result: ``granted = yield
@@ -94,24 +97,21 @@ class Pool:
             if self.busy > self.peak_busy:
                 self.peak_busy = self.busy
             return True
-        flow = self.env._active_proc
-        if flow.__class__ is not Flow:
-            raise RuntimeError("Pool.acquire() must be called from a flow (Engine.start) "
-                               f"while it runs, not from {flow!r}.")
-        entry = [flow]
+        ticket = self.env.park("Pool.acquire()")
+        entry = [ticket]
         self._queue.append(entry)
         self.waiting += 1
         if patience != math.inf:
             self.env.call_later(patience, self._renege, entry)
-        return PARKED
+        return ticket
 
     def _renege(self, entry: list) -> None:
-        flow = entry[0]
-        if flow is not None:
+        ticket = entry[0]
+        if ticket is not None:
             entry[0] = None
             self._tick()
             self.waiting -= 1
-            self.env.wake(flow, False)
+            self.env.wake(ticket, False)
 
     def release(self) -> None:
         self._tick()
@@ -119,22 +119,26 @@ class Pool:
         queue = self._queue
         while queue and self.busy < self.capacity:
             entry = queue.popleft()
-            flow, entry[0] = entry[0], None
-            if flow is None:  # reneged earlier; dropped lazily
+            ticket, entry[0] = entry[0], None
+            if ticket is None:  # reneged earlier; dropped lazily
                 continue
             self.waiting -= 1
             self.busy += 1
-            self.env.wake(flow, True)
+            self.env.wake(ticket, True)
         if self.busy > self.peak_busy:
             self.peak_busy = self.busy
+
+    def clear(self) -> None:
+        """Forget the waiting flows (the end of a run: lets reference counting free them)."""
+        self._queue.clear()
 
     def reset(self) -> None:
         """Start the time averages afresh from now (the end of the warm-up)."""
         self._busy_area = self._wait_area = 0.0
-        self._last = self._start = self.env._now
+        self._last = self._start = self.env.now
 
     def _mean(self, area: float, level: int) -> float:
-        now = self.env._now
+        now = self.env.now
         span = now - self._start
         if span <= 0:
             return math.nan
@@ -150,27 +154,25 @@ class Pool:
 class MeetingQueue:
     """Clients waiting for the multidisciplinary team, decided in batches at each meeting."""
 
-    def __init__(self, env: Engine, *, enabled: bool, interval_days: float,
+    def __init__(self, env: Engine | SimpyEngine, *, enabled: bool, interval_days: float,
                  first_day: float, per_meeting: int | None) -> None:
         self.env = env
         self.enabled = enabled
         self.per_meeting = math.inf if per_meeting is None else per_meeting
-        self._queue: deque[Flow] = deque()
+        self._queue: deque[Any] = deque()  # the waiting flows' tickets
         self.level = Level(env)
         if enabled:
             env.start(self._meetings(interval_days, first_day))
 
-    def wait_for_decision(self) -> bool | None:
-        """Queue the running flow for the next meeting (yield the result)."""
+    def wait_for_decision(self) -> Any:
+        """Queue the running flow for the next meeting (yield the result: True at once when
+        there is no team, else the flow's parking ticket)."""
         if not self.enabled:
             return True
-        flow = self.env._active_proc
-        if flow.__class__ is not Flow:
-            raise RuntimeError("MeetingQueue.wait_for_decision() must be called from a flow "
-                               f"(Engine.start) while it runs, not from {flow!r}.")
-        self._queue.append(flow)
+        ticket = self.env.park("MeetingQueue.wait_for_decision()")
+        self._queue.append(ticket)
         self.level.add(1)
-        return PARKED
+        return ticket
 
     def _meetings(self, interval: float, first_day: float):
         yield first_day
@@ -190,3 +192,7 @@ class MeetingQueue:
 
     def reset(self) -> None:
         self.level.reset()
+
+    def clear(self) -> None:
+        """Forget the waiting flows (the end of a run)."""
+        self._queue.clear()

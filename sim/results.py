@@ -2,7 +2,9 @@
 
 The log is columnar (four ``array`` columns: client, time, event, detail) so a national
 year of ~10^6 events costs ~13 MB; every client-level KPI is computed from it in one
-vectorised pass. :data:`KPIS` is the registry: name -> unit and definition (STRESS-DES 1.2).
+vectorised pass. :data:`KPIS` is the registry: name -> unit and definition (STRESS-DES 1.2);
+its per-pathway entries follow the stage registry in ``sim/journeys.py``
+(:func:`describe_pathways`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import difflib
 import math
 from array import array
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -19,7 +22,7 @@ import numpy as np
 from .scenario import EXITS, PATHWAYS
 
 __all__ = ["Event", "EventLog", "RunResult", "KPIS", "compute_kpis", "kpi_unit", "known_kpis",
-           "check_kpi"]
+           "check_kpi", "describe_pathways"]
 
 
 class Event:
@@ -85,7 +88,7 @@ class RunResult:
     log: EventLog | None = field(default=None, compare=False)
 
 
-KPIS: dict[str, tuple[str, str]] = {
+_HEAD: dict[str, tuple[str, str]] = {
     "referrals": ("clients", "Clients referred after the warm-up (pre-loaded clients excluded)."),
     "assessment_wait_days": ("days", "Referral to the start of the coordinator's assessment, "
                              "for clients whose assessment started."),
@@ -100,13 +103,8 @@ KPIS: dict[str, tuple[str, str]] = {
     "employed_within_365d_share": ("share", "Of clients referred at least 365 days before the "
                                    "horizon, the share who started an open-market job within "
                                    "365 days of referral (any pathway)."),
-    "ips_employed_within_365d_share": ("share", "Of clients who started IPS coaching at least "
-                                       "365 days before the horizon, the share in an open-market "
-                                       "job within 365 days of starting."),
-    "stepwise_employed_within_365d_share": ("share", "The same for clients who started stepwise "
-                                            "work activity (open-market jobs only)."),
-    "vocational_employed_within_365d_share": ("share", "The same for clients who started "
-                                              "vocational rehabilitation."),
+}
+_MIDDLE: dict[str, tuple[str, str]] = {
     "coach_caseload_utilisation": ("share", "Time-weighted mean caseload (job seekers and people "
                                    "in work) divided by coaches × caseload cap."),
     "coordinator_utilisation": ("share", "Time-weighted mean of assessment places in use divided "
@@ -119,12 +117,53 @@ KPIS: dict[str, tuple[str, str]] = {
                        "horizon — the 'unseen' demand."),
     "time_in_system_days": ("days", "Referral to exit, for clients who exited."),
 }
-for _p in PATHWAYS:
-    KPIS[f"routed_{_p}_share"] = ("share", f"Share of team decisions that chose '{_p}'.")
-for _x in EXITS + ("in_service",):
-    KPIS[f"exit_{_x}"] = ("clients", f"Referred clients whose outcome at the horizon is '{_x}' "
-                          "(column exit_{_x}.<pathway>: by the team's first decision).")
-_BY_PATHWAY = ("ips", "stepwise", "vocational")
+_OUTCOMES = {  # what each outcome means, as sim/journeys.py's stages take the exits
+    "employed": "left for an open-market job (IPS support stepped down in stable work, or work "
+                "after stepwise work activity or vocational rehabilitation)",
+    "education": "left for education (the team's decision or an onward move from stepwise "
+                 "work activity)",
+    "pension": "left for a pension (the team's decision or an onward move from stepwise work "
+               "activity)",
+    "dropout": "dropped out, while waiting (for assessment, IPS or a work-activity place) or "
+               "during a service",
+    "other": "left for another reason (the team's decision; discharge from IPS after long "
+             "unemployment or no new search after a job loss; no job after vocational "
+             "rehabilitation; another onward move from stepwise work activity)",
+    "in_service": "were still in the system",
+}
+_SERVICES: dict[str, int | None] = {}  # service pathway -> event code of its start (or None)
+
+KPIS: dict[str, tuple[str, str]] = {}
+"""KPI name -> (unit, definition); filled by :func:`describe_pathways`."""
+
+
+def describe_pathways(decisions: Sequence[str],
+                      services: Mapping[str, tuple[str, int | None]]) -> None:
+    """Rebuild :data:`KPIS` in place for the team's *decisions* and the service pathways
+    among them, ``{name: (title, event code of its start or None)}``.
+
+    The stage registry (``sim/journeys.py``) calls this whenever it changes.
+    """
+    _SERVICES.clear()
+    _SERVICES.update((name, started) for name, (_, started) in services.items())
+    table = dict(_HEAD)
+    for name, (title, started) in services.items():
+        if started is not None:
+            table[f"{name}_employed_within_365d_share"] = (
+                "share", f"Of clients who started {title} at least 365 days before the horizon, "
+                "the share who started an open-market job within 365 days of starting.")
+    table.update(_MIDDLE)
+    for p in decisions:
+        table[f"routed_{p}_share"] = ("share", f"Share of team decisions that chose '{p}'.")
+    by_pathway = ", ".join(services)
+    for x in EXITS + ("in_service",):
+        table[f"exit_{x}"] = (
+            "clients", f"Clients referred after the warm-up whose outcome at the horizon is "
+            f"'{x}': they {_OUTCOMES[x]}. Column exit_{x}.PATHWAY counts those whose first "
+            f"team decision was PATHWAY (one of {by_pathway}).")
+    KPIS.clear()
+    KPIS.update(table)
+
 
 _WAITS = ("assessment_wait_days", "team_wait_days", "ips_wait_days", "time_to_first_job_days",
           "time_in_system_days")
@@ -144,7 +183,7 @@ def known_kpis() -> list[str]:
         else:
             names.append(base)
             if base.startswith("exit_"):
-                names += [f"{base}.{p}" for p in _BY_PATHWAY]
+                names += [f"{base}.{p}" for p in _SERVICES]
     return names
 
 
@@ -162,9 +201,9 @@ def check_kpi(name: str) -> None:
         if stat not in ("mean", "p90", "n"):
             raise ValueError(f"{base} has no statistic {stat!r}; write {base}.mean or {base}.p90.")
     elif base.startswith("exit_") and base[5:] in EXITS + ("in_service",):
-        if dot and stat not in _BY_PATHWAY:
+        if dot and stat not in _SERVICES:
             raise ValueError(f"{base} has no part {stat!r}; write {base} or {base}.PATHWAY with "
-                             f"PATHWAY one of {', '.join(_BY_PATHWAY)}.")
+                             f"PATHWAY one of {', '.join(_SERVICES)}.")
     elif dot:
         raise ValueError(f"{base} is one number per replication and takes no statistic; "
                          f"write {base} without '.{stat}'.")
@@ -199,8 +238,16 @@ def _share_within(start: np.ndarray, job: np.ndarray, eligible: np.ndarray,
 
 
 def compute_kpis(log: EventLog, n_clients: int, preloaded: np.ndarray, *, warmup: float,
-                 horizon: float) -> dict[str, float]:
-    """All client-level KPIs of one run from its event log (pure, vectorised)."""
+                 horizon: float, decisions: Sequence[str] | None = None,
+                 services: Mapping[str, int | None] | None = None) -> dict[str, float]:
+    """All client-level KPIs of one run from its event log (pure, vectorised).
+
+    *decisions* are the team's decisions in the order of their codes and *services* the
+    service pathways with the event code of their start (or None); by default those of the
+    stage registry (``sim/journeys.py``).
+    """
+    decisions = tuple(PATHWAYS) if decisions is None else tuple(decisions)
+    services = dict(_SERVICES) if services is None else services
     a = log.arrays()
     cl, tm, ev, de = a["client"], a["time"], a["event"], a["detail"]
     n = n_clients
@@ -227,9 +274,10 @@ def compute_kpis(log: EventLog, n_clients: int, preloaded: np.ndarray, *, warmup
     _wait_stats("time_to_first_job_days", np.where(started, job - ips_s, np.nan), out)
     last = horizon - 365
     out["employed_within_365d_share"] = _share_within(ref, job, cohort & (ref <= last), 365)
-    for name, code in (("ips", Event.IPS_START), ("stepwise", Event.STEP_START),
-                       ("vocational", Event.VOC_START)):
-        s = first[code]
+    for name, code in services.items():
+        if code is None:
+            continue
+        s = first[code] if code in first else _first(tm, cl, ev, code, n)
         out[f"{name}_employed_within_365d_share"] = _share_within(
             s, job, (s >= warmup) & (s <= last) & ~preloaded, 365)
     exit_t = first[Event.EXIT]
@@ -237,10 +285,10 @@ def compute_kpis(log: EventLog, n_clients: int, preloaded: np.ndarray, *, warmup
 
     # decisions and exits of the cohort
     dec_mask = (ev == Event.DECISION) & cohort[cl]
-    decisions = np.bincount(de[dec_mask], minlength=len(PATHWAYS))
-    total_dec = decisions.sum()
-    for i, p in enumerate(PATHWAYS):
-        out[f"routed_{p}_share"] = float(decisions[i] / total_dec) if total_dec else math.nan
+    decided = np.bincount(de[dec_mask], minlength=len(decisions))
+    total_dec = decided.sum()
+    for i, p in enumerate(decisions):
+        out[f"routed_{p}_share"] = float(decided[i] / total_dec) if total_dec else math.nan
     exit_mask = (ev == Event.EXIT) & cohort[cl]
     exits = np.bincount(de[exit_mask], minlength=len(EXITS))
     for i, x in enumerate(EXITS):
@@ -255,9 +303,20 @@ def compute_kpis(log: EventLog, n_clients: int, preloaded: np.ndarray, *, warmup
     outcome = np.full(n, len(EXITS))  # len(EXITS) = still in service
     exit_rows = np.flatnonzero(exit_mask)
     outcome[cl[exit_rows]] = de[exit_rows]
-    for name in _BY_PATHWAY:
-        chosen = cohort & (pathway == PATHWAYS.index(name))
+    for name in services:
+        chosen = cohort & (pathway == decisions.index(name))
         counts = np.bincount(outcome[chosen], minlength=len(EXITS) + 1)
         for i, x in enumerate(EXITS + ("in_service",)):
             out[f"exit_{x}.{name}"] = float(counts[i])
     return out
+
+
+#: The KPIs planners look at first: the command line's ``run`` table and the planners' app.
+KEY_KPIS = ("referrals", "assessment_wait_days.mean", "assessment_wait_days.p90",
+            "team_wait_days.mean", "ips_wait_days.mean", "ips_wait_days.p90",
+            "ips_started_within_30d_share", "time_to_first_job_days.mean",
+            "employed_within_365d_share", "ips_employed_within_365d_share",
+            "stepwise_employed_within_365d_share", "coach_caseload_utilisation",
+            "coordinator_utilisation", "ips_waiting_mean", "waiting_at_end", "exit_employed",
+            "exit_dropout", "exit_in_service")
+__all__ += ["KEY_KPIS"]

@@ -13,7 +13,7 @@ import dataclasses
 import difflib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,14 +23,64 @@ import yaml
 __all__ = [
     "ScenarioError", "Dist", "ReferralSource", "ProfileShare", "Route", "Arrivals",
     "Assessment", "Team", "Ips", "Onward", "Stepwise", "Vocational", "Initial", "Scenario",
-    "load_scenario", "save_scenario", "scenario_from_text", "PATHWAYS", "EXITS",
+    "load_scenario", "save_scenario", "scenario_from_text", "PATHWAYS", "Pathways", "EXITS",
     "list_presets", "preset", "resolve",
 ]
 
-PATHWAYS = ("ips", "stepwise", "vocational", "education", "pension", "other")
-"""Team decisions: three service pathways and three direct exits."""
 EXITS = ("employed", "education", "pension", "dropout", "other")
 """How a client leaves the system; clients still inside at the horizon are 'in_service'."""
+
+
+class Pathways(Sequence):
+    """The team's possible decisions, in order: a live, read-only sequence of names.
+
+    The names are stated once, by the stage registry in ``sim/journeys.py`` (three service
+    pathways, then three direct exits; ``register_stage`` adds more), which declares each
+    here so that routing rows, KPI names and reports follow it. It compares equal to a tuple
+    of the same names and slices into tuples.
+    """
+
+    def __init__(self) -> None:
+        self._names: list[str] = []
+
+    def __getitem__(self, index):
+        return tuple(self._names)[index] if isinstance(index, slice) else self._names[index]
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __iter__(self):
+        return iter(tuple(self._names))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Pathways, tuple, list)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(tuple(self._names))
+
+    def declare(self, name: str) -> None:
+        """Add a team decision (``sim.journeys.register_stage`` calls this)."""
+        taken = {f.name for f in dataclasses.fields(Route)} | set(dir(Route))
+        if not (isinstance(name, str) and name.isidentifier() and name == name.lower()
+                and not name.startswith("_")) or name in self._names or name in taken:
+            raise ValueError(f"pathway {name!r}: give a new lower-case name of letters, digits "
+                             f"and '_' (taken: {', '.join(self._names)}).")
+        self._names.append(name)
+
+    def withdraw(self, name: str) -> None:
+        """Remove a team decision (``sim.journeys.unregister_stage`` calls this)."""
+        self._names.remove(name)
+
+
+PATHWAYS = Pathways()
+"""Team decisions, in the order their codes are logged (see :class:`Pathways`)."""
 
 _TOL = 1e-6
 
@@ -218,29 +268,55 @@ class ProfileShare(_Validated):
         return f"arrivals.profiles.{self.name}"
 
 
+_SHARE = {"unit": "probability", "lo": 0, "hi": 1, "integer": False, "lo_open": False,
+          "doc": "", "optional": False}
+
+
 @dataclass(frozen=True, kw_only=True)
-class Route(_Validated):
-    """Team-decision probabilities for one client profile; the six shares sum to 1."""
+class Route:
+    """Team-decision probabilities for one client profile: a share for each pathway in
+    :data:`PATHWAYS` (0 for one not named), summing to 1. ``route.ips`` reads one share.
+
+    ``shares`` keeps the non-zero shares in the order of :data:`PATHWAYS`, so two rows that
+    differ only in zeros written out or left out are equal.
+    """
 
     profile: str
-    ips: float = _num("probability", 0, 1, default=0.0)
-    stepwise: float = _num("probability", 0, 1, default=0.0)
-    vocational: float = _num("probability", 0, 1, default=0.0)
-    education: float = _num("probability", 0, 1, default=0.0)
-    pension: float = _num("probability", 0, 1, default=0.0)
-    other: float = _num("probability", 0, 1, default=0.0)
+    shares: tuple[tuple[str, float], ...] = ()
 
-    def _field_path(self, name: str) -> str:
-        return f"routing.{self.profile}.{name}"
-
-    def probabilities(self) -> tuple[float, ...]:
-        return tuple(getattr(self, p) for p in PATHWAYS)
-
-    def _check(self) -> None:
+    def __post_init__(self) -> None:
+        kept = []
+        for name, value in self.shares:
+            if name not in PATHWAYS:
+                hint = difflib.get_close_matches(str(name), list(PATHWAYS), n=1)
+                tip = (f" Did you mean '{hint[0]}'?" if hint
+                       else f" Known fields: {', '.join(PATHWAYS)}.")
+                raise ScenarioError(f"routing.{self.profile}.{name}: unknown field.{tip}")
+            value = _check_number(f"routing.{self.profile}.{name}", value, _SHARE)
+            if value:
+                kept.append((name, value))
+        kept.sort(key=lambda item: PATHWAYS.index(item[0]))
+        object.__setattr__(self, "shares", tuple(kept))
         total = sum(self.probabilities())
         if abs(total - 1) > _TOL:
             raise ScenarioError(f"routing.{self.profile}: the shares sum to {total:.4g}; "
                                 f"they must sum to 1 ({', '.join(PATHWAYS)}).")
+
+    def __getattr__(self, name: str) -> float:  # only for names not found the usual way
+        if name in PATHWAYS:
+            return self.share(name)
+        raise AttributeError(f"'Route' object has no attribute {name!r}")
+
+    def share(self, pathway: str) -> float:
+        """The probability that the team chooses *pathway* for this profile."""
+        for name, value in self.shares:
+            if name == pathway:
+                return value
+        return 0.0
+
+    def probabilities(self) -> tuple[float, ...]:
+        """The shares in the order of :data:`PATHWAYS`."""
+        return tuple(self.share(p) for p in PATHWAYS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -492,7 +568,8 @@ class Scenario(_Validated):
         return next(r for r in self.routing if r.profile == "default")
 
     def source_of(self, path: str) -> str:
-        """The cited source (domain.md code) or 'scenario assumption' for a dotted field."""
+        """The cited source of a dotted field, from the scenario's ``sources`` map (codes such
+        as C25, as in ``sim/presets/*.yaml``), or 'scenario assumption'."""
         mapping = dict(self.sources)
         while path:
             if path in mapping:
@@ -536,7 +613,7 @@ def _to_plain(obj: Any) -> Any:
         for f in dataclasses.fields(obj):
             v = getattr(obj, f.name)
             if f.name == "routing":
-                out["routing"] = {r.profile: {p: getattr(r, p) for p in PATHWAYS} for r in v}
+                out["routing"] = {r.profile: dict(zip(PATHWAYS, r.probabilities())) for r in v}
             elif f.name == "sources":
                 out["sources"] = dict(v)
             else:
@@ -620,8 +697,7 @@ def _routing(path: str, data: Any) -> tuple[Route, ...]:
     for profile, shares in _mapping("routing", data).items():
         shares = dict(_mapping(f"routing.{profile}", shares))
         shares.pop("profile", None)
-        rows.append(Route(**_kwargs(Route, f"routing.{profile}.",
-                                    {"profile": str(profile), **shares})))
+        rows.append(Route(profile=str(profile), shares=tuple(shares.items())))
     if not rows:
         raise ScenarioError("routing: at least one row (a profile or 'default') is needed.")
     return tuple(rows)

@@ -26,14 +26,15 @@ _spec.loader.exec_module(bench)
 
 def test_bare_mmc_is_simpys_six_events_a_customer():
     # per customer: the source's timeout, the process start, request, service timeout,
-    # release and the process's end (sim-notes §4: 6.0 events a customer)
+    # release and the process's end: 6.0 events a customer
     events, seconds = bench.bare_mmc(customers=2_000)
     assert seconds > 0
     assert 6 * 2_000 <= events <= 6 * 2_000 + 5  # + the source's end, the run's until
 
 
 def test_lean_mmc_matches_erlang_c():
-    # c = 5, ρ = 0.9: Wq = 1.525 days; 100,000 customers give about ±15 % (sim-notes §4.2)
+    # c = 5, ρ = 0.9: Erlang C gives Wq = 1.525 days (sim/stats.py, mmc_wait(4.5, 1.0, 5));
+    # 100,000 customers of one run land within about ±15 % of it
     _, _, mean_wait = bench.lean_mmc()
     assert mean_wait == pytest.approx(1.525, rel=0.2)
 
@@ -67,3 +68,15 @@ def test_lean_mminf_runs_the_same_system_on_the_engine():
     # an end
     assert pending == simpy_pending
     assert events < simpy_events
+
+
+def test_the_plain_simpy_line_compares_like_with_like():
+    # make bench prints the national year on plain simpy beside the lean engine, with
+    # "identical results": NaN KPIs (nobody eligible) must count as equal, other seeds not
+    scenario = sim.preset("pohjois-savo-pilot").with_changes({"horizon_days": 200})
+    wall, cpu, lean = bench.timed(lambda: sim.run(scenario, seed=1))
+    _, _, plain = bench.timed(lambda: sim.run(scenario, seed=1, engine="simpy"))
+    assert wall > 0 and cpu > 0
+    assert any(math.isnan(v) for v in lean.kpis.values())
+    assert bench.same_kpis(lean, plain)
+    assert not bench.same_kpis(lean, sim.run(scenario, seed=2))

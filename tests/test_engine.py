@@ -5,16 +5,19 @@ Every ordering test runs the same program twice — once on ``simpy.Environment`
 every resume and asserts the traces are identical, float for float. Programs are written once
 against a ``hold`` function and a ``spawn`` helper, so the same generator body runs as a simpy
 process (``hold = env.timeout``) or as a :class:`~sim.engine.Flow` (``hold`` returns the number).
-The pools are checked against hand-derived schedules and against ``simpy.Resource`` with
-reneging.
+The same flows also run on :class:`~sim.engine.SimpyEngine` (each flow a simpy process), the
+model's plain-simpy reference mode. The pools are checked against hand-derived schedules and
+against ``simpy.Resource`` with reneging, on both engines.
 """
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
 import random
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import pytest
 import simpy
@@ -22,8 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from simpy.core import EmptySchedule
 
-from sim.engine import PARKED, Call, Engine, Flow
-from sim.resources import Pool
+from sim.engine import Call, Engine, Flow, SimpyEngine, events_scheduled, make_engine
+from sim.resources import MeetingQueue, Pool
 
 # -- helpers -----------------------------------------------------------------------------------
 
@@ -47,6 +50,9 @@ ENGINE_FACTORIES = {
     "window=0.25": lambda **kw: Engine(window=0.25, **kw),
     "window=64": lambda **kw: Engine(window=64.0, **kw),
 }
+FLOW_FACTORIES = {**ENGINE_FACTORIES, "plain simpy": lambda **kw: SimpyEngine(**kw)}
+"""Engines that run flows: the lean one and the plain-simpy reference."""
+BOTH = pytest.mark.parametrize("make", [Engine, SimpyEngine], ids=["lean", "simpy"])
 
 
 def make_spawn(env: simpy.Environment, mode: str) -> Callable:
@@ -231,7 +237,7 @@ def test_negative_initial_time_keeps_simpy_order():
 # -- 2. flows give simpy's order ---------------------------------------------------------------
 
 @pytest.mark.parametrize("mode", ["flows", "mixed"])
-@pytest.mark.parametrize("factory", ENGINE_FACTORIES.values(), ids=ENGINE_FACTORIES.keys())
+@pytest.mark.parametrize("factory", FLOW_FACTORIES.values(), ids=FLOW_FACTORIES.keys())
 def test_scripted_flows_match_simpy_processes(factory, mode):
     reference = run_trace(simpy.Environment(), build_scripted)
     trace = run_trace(factory(), build_scripted, mode=mode)
@@ -246,6 +252,23 @@ def test_random_flows_match_simpy_processes(spec, window, initial, mode):
     build = walkers_builder(spec)
     reference = run_trace(simpy.Environment(initial), build)
     assert run_trace(Engine(initial, window=window), build, mode=mode) == reference
+    assert run_trace(SimpyEngine(initial), build, mode=mode) == reference
+
+
+@pytest.mark.parametrize("factory", ENGINE_FACTORIES.values(), ids=ENGINE_FACTORIES.keys())
+def test_stepping_flows_one_event_at_a_time_gives_the_run(factory):
+    """``step()`` is one turn of ``run()``'s loop: stepping a flow program to the end gives
+    the trace of running it, one step for every calendar entry ever made."""
+    ran = run_trace(factory(), build_scripted, mode="flows")
+    env, trace = factory(), []
+    build_scripted(env, make_spawn(env, "flows"), trace)
+    steps = 0
+    while env.peek() < math.inf:
+        env.step()
+        steps += 1
+    trace.append(("stop", env.now, *calendar_state(env)))
+    assert trace == ran
+    assert steps == events_scheduled(env) > 60
 
 
 def test_flow_yielding_simpy_timeouts_and_numbers_matches_simpy():
@@ -269,8 +292,9 @@ def test_flow_yielding_simpy_timeouts_and_numbers_matches_simpy():
 
 # -- 3. flows ----------------------------------------------------------------------------------
 
-def test_flow_waits_for_pending_event_and_gets_its_value():
-    env, trace = Engine(), []
+@BOTH
+def test_flow_waits_for_pending_event_and_gets_its_value(make):
+    env, trace = make(), []
     gate = env.event()
 
     def waiter():
@@ -288,8 +312,9 @@ def test_flow_waits_for_pending_event_and_gets_its_value():
     assert trace == [(3.5, "opener"), (3.5, "waiter", "open")]
 
 
-def test_flow_resumes_at_once_on_processed_event():
-    env, trace = Engine(), []
+@BOTH
+def test_flow_resumes_at_once_on_processed_event(make):
+    env, trace = make(), []
     done = env.timeout(1.0, value="early")
 
     def late():
@@ -309,8 +334,9 @@ def test_flow_resumes_at_once_on_processed_event():
     assert trace == [(2.0, "before"), (2.0, "after", "early"), (2.0, "other")]
 
 
-def test_failed_event_is_raised_inside_the_flow():
-    env, trace = Engine(), []
+@BOTH
+def test_failed_event_is_raised_inside_the_flow(make):
+    env, trace = make(), []
     bad = env.event()
     old_bad = env.event()
     old_bad.fail(KeyError("old"))
@@ -338,8 +364,9 @@ def test_failed_event_is_raised_inside_the_flow():
     assert trace == [(2.0, "caught", "boom"), (2.0, "caught", "old"), (3.0, "went on")]
 
 
-def test_uncaught_failed_event_propagates_from_run():
-    env = Engine()
+@BOTH
+def test_uncaught_failed_event_propagates_from_run(make):
+    env = make()
     bad = env.event()
 
     def victim():
@@ -355,11 +382,12 @@ def test_uncaught_failed_event_propagates_from_run():
         env.run()
 
 
-def test_exception_in_flow_propagates_from_run():
+@BOTH
+def test_exception_in_flow_propagates_from_run(make):
     class Oops(Exception):
         pass
 
-    env = Engine()
+    env = make()
 
     def crash():
         yield 4.0
@@ -369,6 +397,30 @@ def test_exception_in_flow_propagates_from_run():
     with pytest.raises(Oops, match="inside the flow"):
         env.run()
     assert env.now == 4.0
+
+
+def test_a_step_that_raises_leaves_the_calendar_as_it_was():
+    """``step`` and a flow woken by a simpy event run the loop for one event behind a stop
+    mark; when that event raises, no mark is left behind."""
+    env = Engine()
+
+    def crash(wait):
+        yield wait
+        raise KeyError("inside")
+
+    env.start(crash(1.0))
+    env.start(crash(env.timeout(3.0)))  # resumed by a simpy event's callback
+    later = env.timeout(5.0)
+    env.step()
+    env.step()  # both flows started: one holds, one waits for the timeout
+    with pytest.raises(KeyError):
+        env.step()
+    assert env.now == 1.0 and env.pending_count() == 2
+    with pytest.raises(KeyError):
+        env.run()
+    assert env.now == 3.0 and list(env.pending()) == [later]
+    env.step()
+    assert later.processed and env.now == 5.0 and env.pending_count() == 0
 
 
 @pytest.mark.parametrize("bad", ["soon", [1.0], object()])
@@ -384,8 +436,9 @@ def test_flow_yielding_anything_else_raises_runtime_error(bad):
         env.run()
 
 
-def test_true_and_false_continue_at_once_without_an_event():
-    env, trace = Engine(), []
+@BOTH
+def test_true_and_false_continue_at_once_without_an_event(make):
+    env, trace = make(), []
 
     def quick():
         yield 1.5
@@ -406,19 +459,22 @@ def test_true_and_false_continue_at_once_without_an_event():
     assert trace == [(1.5, "a", "start"), (1.5, "a", True, 0), (1.5, "a", False, 0), (1.5, "b")]
 
 
-def test_parked_flow_is_woken_with_value_at_wake_time():
-    env, trace = Engine(), []
-    parked: list[Flow] = []
+@BOTH
+def test_parked_flow_is_woken_with_value_at_wake_time(make):
+    env, trace = make(), []
+    parked: list = []
 
     def sleeper():
         yield 1.0
         trace.append((env.now, "parks"))
-        value = yield PARKED
+        parked.append(env.park())
+        value = yield parked[0]
         trace.append((env.now, "woken", value))
 
     def waker():
         yield 4.25
-        assert parked[0] not in list(env.pending())  # a parked flow has no calendar entry
+        # a parked flow has no calendar entry
+        assert not any(entry is parked[0] for entry in env.pending())
         env.wake(parked[0], "hello")
         trace.append((env.now, "waker"))  # the wake happens after the current step
 
@@ -426,7 +482,7 @@ def test_parked_flow_is_woken_with_value_at_wake_time():
         yield 4.25  # scheduled before the wake, so (NORMAL like the wake) it goes first
         trace.append((env.now, "bystander"))
 
-    parked.append(env.start(sleeper()))
+    env.start(sleeper())
     env.start(waker())
     env.start(bystander())
     env.run()
@@ -453,6 +509,41 @@ def test_hold_resumes_with_none_like_a_timeout():
     reference = program(simpy.Environment(), "processes")
     assert reference == ["gate", None, None, None]
     assert program(Engine(), "flows") == reference
+    assert program(SimpyEngine(), "flows") == reference
+
+
+def test_park_outside_a_flow_raises_on_both_engines():
+    with pytest.raises(RuntimeError, match="from a flow"):
+        Engine().park("Pool.acquire()")
+    with pytest.raises(RuntimeError, match="from a process"):
+        SimpyEngine().park()
+
+
+def test_engines_are_chosen_by_name():
+    assert type(make_engine("lean")) is Engine and type(make_engine("simpy")) is SimpyEngine
+    with pytest.raises(ValueError, match="choose one of lean, simpy"):
+        make_engine("fast")
+
+
+def test_the_reference_engine_steps_with_simpy_itself():
+    """The plain-simpy mode overrides none of simpy's calendar or stepping."""
+    for name in ("step", "run", "schedule", "peek", "now", "process", "timeout"):
+        assert getattr(SimpyEngine, name) is getattr(simpy.Environment, name), name
+
+
+def test_the_model_uses_only_the_engines_public_interface():
+    """No module but the engine reaches into an object's private attributes, so journeys,
+    pools and the model work on either engine through ``now``, ``start``, ``park``, ``wake``,
+    ``call_later`` and the like (``self._x`` on one's own object is fine)."""
+    sim_dir = Path(__file__).parents[1] / "sim"
+    bad = []
+    for name in ("journeys.py", "model.py", "resources.py", "results.py", "streams.py"):
+        tree = ast.parse((sim_dir / name).read_text(encoding="utf-8"))
+        bad += [f"{name}:{node.lineno} .{node.attr}" for node in ast.walk(tree)
+                if isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and not (isinstance(node.value, ast.Name) and node.value.id == "self")]
+    assert not bad, bad
 
 
 def test_active_process_is_the_running_flow():
@@ -745,8 +836,9 @@ def _pool_program(env, pool, customers):
     return outcomes, busy_seen
 
 
-def test_pool_grants_in_order_and_reneges():
-    env = Engine()
+@BOTH
+def test_pool_grants_in_order_and_reneges(make):
+    env = make()
     pool = Pool(env, 2)
     outcomes, busy_seen = _pool_program(env, pool, [
         ("A", 0.0, 10.0, math.inf),  # granted at once, frees at 10
@@ -761,8 +853,9 @@ def test_pool_grants_in_order_and_reneges():
     assert pool.busy == 0 and pool.waiting == 0
 
 
-def test_pool_release_scheduled_first_beats_patience_at_same_instant():
-    env = Engine()
+@BOTH
+def test_pool_release_scheduled_first_beats_patience_at_same_instant(make):
+    env = make()
     pool = Pool(env, 1)
     outcomes, _ = _pool_program(env, pool, [
         ("A", 0.0, 6.0, math.inf),  # hold scheduled at t=0, frees at 6
@@ -799,13 +892,14 @@ def _simpy_resource_reference(capacity, customers):
     return outcomes
 
 
+@BOTH
 @pytest.mark.parametrize("seed", range(8))
-def test_pool_matches_simpy_resource_with_reneging(seed):
+def test_pool_matches_simpy_resource_with_reneging(seed, make):
     rng = random.Random(seed)
     capacity = rng.choice([1, 2, 3])
     customers = [(f"c{i}", rng.uniform(0, 60), rng.uniform(0.5, 20),
                   math.inf if rng.random() < 0.3 else rng.uniform(0.1, 15)) for i in range(60)]
-    env = Engine()
+    env = make()
     pool = Pool(env, capacity)
     outcomes, busy_seen = _pool_program(env, pool, customers)
     assert outcomes == _simpy_resource_reference(capacity, customers)
@@ -834,6 +928,27 @@ def test_pool_acquire_outside_a_flow_raises():
     env.process(simpy_process())
     with pytest.raises(RuntimeError, match="from a flow"):
         env.run()
+
+
+@BOTH
+def test_meeting_queue_decides_in_arrival_order_up_to_its_limit(make):
+    env = make()
+    team = MeetingQueue(env, enabled=True, interval_days=7.0, first_day=0.0, per_meeting=2)
+    decided = []
+
+    def client(name, arrive):
+        yield arrive
+        granted = yield team.wait_for_decision()
+        decided.append((env.now, name, granted))
+
+    for i, arrive in enumerate([0.5, 1.0, 1.0, 3.0, 8.0]):
+        env.start(client(f"c{i}", arrive))
+    env.run(until=30.0)
+    assert decided == [(7.0, "c0", True), (7.0, "c1", True), (14.0, "c2", True),
+                       (14.0, "c3", True), (21.0, "c4", True)]
+    assert team.waiting == 0
+    assert MeetingQueue(env, enabled=False, interval_days=7.0, first_day=0.0,
+                        per_meeting=None).wait_for_decision() is True
 
 
 # -- 6. scale ----------------------------------------------------------------------------------

@@ -244,3 +244,30 @@ def test_outcomes_by_pathway_add_up_to_the_team_decisions(small_dict):
         assert total == pytest.approx(r.kpis[f"routed_{p}_share"] * decided)
     # IPS clients leave employed only through a job start
     assert r.kpis["exit_employed.ips"] <= np.count_nonzero(a["event"] == Event.JOB_START)
+
+
+@pytest.mark.parametrize("pathway,exit_name", [("education", "education"), ("pension", "pension"),
+                                               ("other", "other"), ("vocational", "employed"),
+                                               ("stepwise", "employed")])
+def test_each_exit_is_logged_and_counted_under_its_own_name(pathway, exit_name):
+    from sim.scenario import EXITS
+    r = sim.run(Scenario.from_dict(deterministic_dict(pathway)), seed=2, keep_log=True)
+    a = r.log.arrays()
+    exits = a["detail"][a["event"] == Event.EXIT]
+    assert set(exits) == {EXITS.index(exit_name)}
+    assert r.meta["exits_all"][exit_name] == len(exits) > 20
+    assert r.kpis[f"exit_{exit_name}"] == np.count_nonzero(
+        (a["event"] == Event.EXIT) & (a["detail"] == EXITS.index(exit_name)))
+
+
+def test_clients_who_give_up_waiting_exit_as_dropouts():
+    from sim.scenario import EXITS
+    d = deterministic_dict("other")
+    d["assessment"].update(coordinators=1, dropout_per_year_waiting=50)
+    r = sim.run(Scenario.from_dict(d), seed=2, keep_log=True)
+    a = r.log.arrays()
+    reneged = set(a["client"][a["event"] == Event.RENEGE])
+    dropped = set(a["client"][(a["event"] == Event.EXIT) & (a["detail"] == EXITS.index("dropout"))])
+    assert reneged == dropped and len(dropped) > 20
+    assert r.meta["exits_all"]["dropout"] == len(dropped)
+    assert r.meta["exits_all"]["other"] > 20

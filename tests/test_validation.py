@@ -23,7 +23,7 @@ def test_erlang_c_matches_textbook_values():
     # M/M/1: P(wait) = rho; M/M/2 with a = 1: C = 1/3 (closed form 2a^2/(2+a)/(2-a)... )
     assert erlang_c(1, 0.6) == pytest.approx(0.6)
     assert erlang_c(2, 1.0) == pytest.approx(1 / 3)
-    # sim-notes §4: c=5, mu=1, lambda=4.5 -> Wq = 1.52499
+    # by hand: c = 5, μ = 1, λ = 4.5 gives Erlang C = 0.762493, so Wq = C / (cμ − λ) = 1.52499
     assert mmc_wait(4.5, 1.0, 5) == pytest.approx(1.52499, abs=1e-5)
     assert mmc_wait(5.0, 1.0, 5) == float("inf")
 
@@ -76,8 +76,9 @@ def test_staffing_search_on_mmc_finds_the_erlang_c_answer():
 # -- validation against the sources ----------------------------------------------------------
 
 def test_default_ips_employment_lies_in_the_cited_trial_range():
-    # domain.md's parameter table: 55–62 % of IPS participants work within 12–24 months
-    # [C25, C26, C27]; with coaches to spare, the model's defaults should land in that range
+    # 55–62 % of IPS participants work within 12–24 months [C25, C26, C27], the range that
+    # sim/presets/varsinais-suomi.yaml cites for ips.job_finding_share; with coaches to
+    # spare, the model's defaults should land in that range
     scenario = sim.preset("varsinais-suomi").with_changes(
         {"horizon_days": 1825, "ips.coaches": 40})
     runs = sim.replicate(scenario, replications=5, seed=11)
