@@ -6,8 +6,10 @@ KPI, comparison and staffing tables in English or Finnish, HTML for those tables
 download files (CSV, xlsx, run record JSON) as bytes and ``data:`` links.
 The views in :mod:`sim.widgets.capacity` and :mod:`sim.widgets.app` only wire these up.
 
-Labels live in ``sim/data/strings/planner.yaml`` (English and Finnish side by side) and are
-read through :mod:`sim.learning.text`; :func:`text` looks up ``planner.<key>``.
+Labels live in ``sim/data/strings/planner.yaml`` (keys ``planner.*``) and KPI names in
+``sim/data/strings/plots.yaml`` (through :func:`sim.plots.kpi_label`), English and Finnish side
+by side, read with :func:`sim.learning.text.t`; numbers are written with
+:func:`~sim.learning.text.number` and :func:`~sim.learning.text.percent`.
 """
 
 from __future__ import annotations
@@ -21,45 +23,34 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .cli import KEY_KPIS
 from .experiment import Comparison, Replications, SweepResult
-from .learning import text as _text
-from .learning.text import LANGUAGES
+from .learning.text import UnknownLanguageError, check_language, number, percent, t
+from .plots import amount, kpi_label, setting_label
 from .report import json_default, parameter_table, run_record, summary_table, write_xlsx
-from .results import kpi_unit
+from .results import KEY_KPIS, kpi_unit
 from .scenario import PATHWAYS, Scenario, ScenarioError, list_presets, preset, scenario_from_text
 
 __all__ = [
-    "PREFIX", "LANGUAGES", "has_text", "text", "query_language", "KEY_PARAMETERS", "key_parameters",
+    "query_language", "KEY_PARAMETERS", "key_parameters",
     "ips_share", "scaled_sources", "routing_with_ips_share", "scenario_changes", "snap_to_base",
     "edited_scenario", "preset_choices", "estimated_seconds", "decode_upload",
-    "scenario_from_upload", "kpi_label", "format_value", "kpi_rows", "comparison_rows",
+    "scenario_from_upload", "kpi_label", "format_value", "format_difference", "kpi_rows", "comparison_rows",
     "sweep_values", "sweep_rows", "staffing_answer", "html_table", "kpi_table_html",
     "comparison_table_html", "sweep_table_html", "csv_bytes", "xlsx_bytes", "run_record_json",
-    "data_uri", "download_link", "run_downloads", "downloads_html", "figure_png", "COMPARE_KPIS",
-    "SWEEP_KPI",
+    "data_uri", "download_link", "run_downloads", "downloads_html", "COMPARE_KPIS", "SWEEP_KPI",
 ]
 
-# --- text ------------------------------------------------------------------------------
-
-#: Prefix of this module's keys in ``sim/data/strings/planner.yaml`` (read by :mod:`sim.learning.text`).
-PREFIX = "planner."
-
-
-def has_text(key: str) -> bool:
-    return PREFIX + key in _text.strings()
-
-
-def text(key: str, lang: str = "en", **fields: Any) -> str:
-    """The label ``planner.<key>`` in *lang* (``"en"`` or ``"fi"``), ``{fields}`` filled in."""
-    return _text.t(PREFIX + key, lang, **fields)
-
+# --- language ----------------------------------------------------------------------------
 
 def query_language(query: str, default: str = "en") -> str:
-    """The ``lang`` of a URL query string such as ``"lang=fi"`` (Voilà's ``QUERY_STRING``)."""
+    """The ``lang`` of a URL query string such as ``"lang=fi"`` (Voilà's ``QUERY_STRING``);
+    *default* when it names no course language."""
     from urllib.parse import parse_qs
     lang = parse_qs(query.lstrip("?")).get("lang", [default])[0]
-    return lang if lang in LANGUAGES else default
+    try:
+        return check_language(lang)
+    except UnknownLanguageError:
+        return default
 
 
 # --- presets -------------------------------------------------------------------------------
@@ -250,27 +241,22 @@ SWEEP_KPI = "ips_wait_days.p90"
 _NONNEGATIVE_UNITS = ("days", "share", "clients")
 
 
-def kpi_label(metric: str, lang: str = "en") -> str:
-    """A KPI's plain-language name, or its code if it has none."""
-    key = f"kpi.{metric}"
-    return text(key, lang) if has_text(key) else metric
-
-
-def format_value(value: float, unit: str, lang: str = "en") -> str:
-    """A number for the tables: shares as percentages, days with one decimal; ``–`` if NaN."""
+def format_value(value: float | None, unit: str, lang: str = "en") -> str:
+    """A number for the tables in *lang*'s style: shares as percentages and days with one
+    decimal, other numbers of 100 or more whole, smaller ones with one decimal; ``–`` if NaN."""
     if value is None or not math.isfinite(value):
         return "–"
     if unit == "share":
-        s = f"{100 * value:.1f} %"
-    elif unit == "days":
-        s = f"{value:.1f}"
-    elif abs(value) >= 100:
-        s = f"{value:,.0f}"
-    else:
-        s = f"{value:.1f}"
-    if lang == "fi":  # Finnish: decimal comma, narrow space between thousands
-        s = s.replace(",", "\u202f").replace(".", ",")
-    return s
+        return percent(value, lang, 1)
+    return number(value, lang, 0 if unit != "days" and abs(value) >= 100 else 1)
+
+
+def format_difference(value: float, unit: str, lang: str = "en") -> str:
+    """A difference B − A for the tables: shares in percentage points, others as
+    :func:`format_value`."""
+    if unit == "share" and math.isfinite(value):
+        return f"{number(100 * value, lang, 1)}\u00a0{t('planner.unit.pp', lang)}"
+    return format_value(value, unit, lang)
 
 
 def _clip(value: float, unit: str) -> float:
@@ -346,18 +332,18 @@ def staffing_answer(result: SweepResult, lang: str = "en") -> dict[str, Any]:
         raise ValueError("this sweep has no target; run min_staffing with a target.")
     param = result.parameters[0]
     best = result.best()
-    target = f"{result.target.value:g}"
+    target = amount(result.target.value, lang)
     if best is None:
         values = sorted(p[param] for p in result.points)
-        tried = (", ".join(f"{v:g}" for v in values) if len(values) <= 5
-                 else f"{values[0]:g}–{values[-1]:g}")
-        sentence = text("answer.none", lang, values=tried, target=target)
+        tried = (", ".join(amount(v, lang) for v in values) if len(values) <= 5
+                 else f"{amount(values[0], lang)}–{amount(values[-1], lang)}")
+        sentence = t("planner.answer.none", lang, values=tried, target=target)
         value = None
     else:
         value = best[param]
-        sentence = text("answer.best", lang, target=target, best=f"{value:g}")
+        sentence = t("planner.answer.best", lang, target=target, best=amount(value, lang))
     floor = result.offered_load.get(param)
-    note = text("answer.floor", lang, floor=format_value(floor, "", lang)) if floor else ""
+    note = t("planner.answer.floor", lang, floor=format_value(floor, "", lang)) if floor else ""
     return {"parameter": param, "best": value, "text": sentence, "floor": floor, "note": note}
 
 
@@ -386,22 +372,21 @@ def _ci_text(low: float, high: float, unit: str, lang: str) -> str:
             f"{format_value(_clip(high, unit), unit, lang)}")
 
 
-def _unit_text(unit: str, lang: str) -> str:
-    return text(f"unit.{unit}", lang) if has_text(f"unit.{unit}") else unit
+def _with_unit(label: str, unit: str, lang: str) -> str:
+    """A KPI's name with its unit in brackets (shares show % in every cell instead)."""
+    return f"{label} ({t(f'planner.unit.{unit}', lang)})" if unit in ("days", "clients") else label
 
 
 def kpi_table_html(rows: Sequence[Mapping[str, Any]], lang: str = "en") -> str:
     """The KPI table (label, mean, 95 % CI) as HTML with a note on how to read it."""
-    shown = [{"metric": r["metric"],
-              "label": f"{r['label']} ({_unit_text(r['unit'], lang)})" if r["unit"] != "share"
-              else r["label"],
+    shown = [{"metric": r["metric"], "label": _with_unit(r["label"], r["unit"], lang),
               "mean": format_value(r["mean"], r["unit"], lang),
               "ci": _ci_text(r["ci95_low"], r["ci95_high"], r["unit"], lang)} for r in rows]
-    cols = [("label", text("col.metric", lang)), ("mean", text("col.mean", lang)),
-            ("ci", text("col.ci", lang))]
+    cols = [("label", t("planner.col.metric", lang)), ("mean", t("planner.col.mean", lang)),
+            ("ci", t("planner.col.ci", lang))]
     n = max((r["replications"] for r in rows), default=0)
     return (html_table(shown, cols, "tyo-kpi-table")
-            + f'<p class="tyo-note">{_esc(text("table.note", lang, n=n))}</p>')
+            + f'<p class="tyo-note">{_esc(t("planner.table.note", lang, n=n))}</p>')
 
 
 def comparison_table_html(rows: Sequence[Mapping[str, Any]], lang: str = "en") -> str:
@@ -409,26 +394,23 @@ def comparison_table_html(rows: Sequence[Mapping[str, Any]], lang: str = "en") -
     shown = []
     for r in rows:
         u = r["unit"]
-        diff = format_value(r["difference"], u, lang)
-        if u == "share" and diff != "–":
-            diff = diff.replace(" %", " %-yks." if lang == "fi" else " pp")
         shown.append({
             "metric": r["metric"], "label": r["label"],
             "a": f"{format_value(r['a_mean'], u, lang)} "
                  f"({_ci_text(r['a_ci95_low'], r['a_ci95_high'], u, lang)})",
             "b": f"{format_value(r['b_mean'], u, lang)} "
                  f"({_ci_text(r['b_ci95_low'], r['b_ci95_high'], u, lang)})",
-            "diff": diff,
-            "diff_ci": (f"{format_value(r['diff_ci95_low'], u, lang)} – "
-                        f"{format_value(r['diff_ci95_high'], u, lang)}"
+            "diff": format_difference(r["difference"], u, lang),
+            "diff_ci": (f"{format_difference(r['diff_ci95_low'], u, lang)} – "
+                        f"{format_difference(r['diff_ci95_high'], u, lang)}"
                         if math.isfinite(r["diff_ci95_low"]) else "–"),
-            "clear": text("yes" if r["clear_difference"] else "no", lang)})
-    cols = [("label", text("col.metric", lang)), ("a", text("col.a", lang)),
-            ("b", text("col.b", lang)), ("diff", text("col.diff", lang)),
-            ("diff_ci", text("col.diff_ci", lang)), ("clear", text("col.clear", lang))]
+            "clear": t("planner.yes" if r["clear_difference"] else "planner.no", lang)})
+    cols = [("label", t("planner.col.metric", lang)), ("a", t("planner.col.a", lang)),
+            ("b", t("planner.col.b", lang)), ("diff", t("planner.col.diff", lang)),
+            ("diff_ci", t("planner.col.diff_ci", lang)), ("clear", t("planner.col.clear", lang))]
     n = max((r["replications"] for r in rows), default=0)
     return (html_table(shown, cols, "tyo-compare-table")
-            + f'<p class="tyo-note">{_esc(text("compare.note", lang, n=n))}</p>')
+            + f'<p class="tyo-note">{_esc(t("planner.compare.note", lang, n=n))}</p>')
 
 
 def sweep_table_html(rows: Sequence[Mapping[str, Any]], lang: str = "en") -> str:
@@ -436,13 +418,14 @@ def sweep_table_html(rows: Sequence[Mapping[str, Any]], lang: str = "en") -> str
     if not rows:
         return ""
     param = next(iter(rows[0]))
-    shown = [{"key": r[param], "value": f"{r[param]:g}",
+    shown = [{"key": r[param], "value": amount(r[param], lang),
               "mean": format_value(r["mean"], r["unit"], lang),
               "ci": _ci_text(r["ci95_low"], r["ci95_high"], r["unit"], lang),
-              "meets": text("yes" if r.get("meets_target") else "no", lang)} for r in rows]
-    cols = [("value", text("param.coaches", lang)),
-            ("mean", f"{rows[0]['label']} ({_unit_text(rows[0]['unit'], lang)})"),
-            ("ci", text("col.ci", lang)), ("meets", text("col.meets", lang))]
+              "meets": t("planner.yes" if r.get("meets_target") else "planner.no", lang)}
+             for r in rows]
+    cols = [("value", setting_label(param, lang)),
+            ("mean", _with_unit(rows[0]["label"], rows[0]["unit"], lang)),
+            ("ci", t("planner.col.ci", lang)), ("meets", t("planner.col.meets", lang))]
     return html_table(shown, cols, "tyo-sweep-table", row_key="key")
 
 
@@ -512,16 +495,9 @@ def run_downloads(reps: Replications | None = None,
 def downloads_html(files: Sequence[tuple[str, str, bytes, str]], lang: str = "en") -> str:
     """The download links for :func:`run_downloads` files, or a note when there are none."""
     if not files:
-        return f'<p class="tyo-note">{_esc(text("downloads.none", lang))}</p>'
+        return f'<p class="tyo-note">{_esc(t("planner.downloads.none", lang))}</p>'
     links = []
     for link_id, filename, data, mime in files:
-        key = "download." + link_id.removeprefix("tyo-dl-").replace("-", "_")
-        links.append(download_link(filename, data, mime, text(key, lang), link_id))
+        key = "planner.download." + link_id.removeprefix("tyo-dl-").replace("-", "_")
+        links.append(download_link(filename, data, mime, t(key, lang), link_id))
     return "<div>" + "".join(links) + "</div>"
-
-
-def figure_png(fig: Any, dpi: int = 90) -> bytes:
-    """A matplotlib Figure as PNG bytes (for an ``ipywidgets.Image``)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()

@@ -104,7 +104,7 @@ plan = caseplan.plan_from_dict(plan_dict)
 ''',
             "answer_earnings_limit": "earnings_limit_eur = 2100 * 0.4  # forgot the floor\n"},
         "error": {"answer_earnings_limit":
-                  'earnings_limit_eur = caseplan.disability_pension_earnings_limit(2100, "full", 2025)\n'},
+                  'earnings_limit_eur = benefits.disability_pension_earnings_limit(2100, "full", 2025)\n'},
         "edit": "case_plan_builds",
         "delete": "case_plan_disclosure_discussed",
         "max": {"case_plan_builds": 1, "case_plan_rule_check_clean": 3,

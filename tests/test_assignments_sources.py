@@ -267,6 +267,6 @@ def test_fidelity_model_answer_quotes_the_consensus_the_tests_compute():
 
 def test_case_plan_solution_is_clean_and_the_model_answer_quotes_its_earnings_limit():
     ns = _execute_source("case_plan")
-    assert ns["caseplan"].check(ns["plan"]) == []
+    assert ns["casereview"].check(ns["plan"]) == []
     assert ns["earnings_limit_eur"] == 976.59
     assert "about €977 a month in 2024" in _model_answer("case_plan")

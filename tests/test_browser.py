@@ -41,7 +41,7 @@ from browser_support import (
 )
 
 import sim
-from sim.cli import KEY_KPIS
+from sim.results import KEY_KPIS
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout

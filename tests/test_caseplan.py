@@ -1,4 +1,5 @@
-"""Behaviour tests for the case-plan model, its rule check and the Finnish benefit helpers."""
+"""Behaviour tests for the case-plan model (sim.practice.caseplan), its rule check
+(sim.practice.casereview) and the Finnish benefit helpers (sim.practice.benefits)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sim.learning.text import LANGUAGES, Bilingual, UnknownLanguageError, load_data
+from sim.practice import benefits as bn
 from sim.practice import caseplan as cp
+from sim.practice import casereview as cr
 from sim.practice.caseplan import CasePlanError
 from sim.practice.fidelity import ITEM_BY_ID
 
@@ -46,7 +50,7 @@ def with_disclosure(plan, **changes):
 
 
 def rule_ids(plan):
-    return {f.rule_id for f in cp.check(plan)}
+    return {f.rule_id for f in cr.check(plan)}
 
 
 # Each case breaks exactly one rule of an otherwise good plan.
@@ -89,58 +93,61 @@ CASES = [(rid, k, mutate) for rid, ms in VIOLATIONS.items() for k, mutate in enu
 
 
 def test_good_example_plan_has_no_findings():
-    assert cp.check(GOOD) == []
+    assert cr.check(GOOD) == []
 
 
 def test_every_rule_has_a_violation_case():
-    assert set(VIOLATIONS) == {r.rule_id for r in cp.RULES}
+    assert set(VIOLATIONS) == {r.rule_id for r in cr.RULES}
 
 
 @pytest.mark.parametrize("rule_id, k, mutate", CASES, ids=[f"{r}-{k}" for r, k, _ in CASES])
 def test_rule_fires_on_a_plan_breaking_only_that_rule(rule_id, k, mutate):
     assert rule_id not in rule_ids(GOOD)
-    findings = cp.check(mutate(GOOD))
+    findings = cr.check(mutate(GOOD))
     assert {f.rule_id for f in findings} == {rule_id}
 
 
 def test_first_employer_contact_in_week_4_is_within_30_days():
-    assert cp.check(with_step(GOOD, 3, due_week=4)) == []
+    assert cr.check(with_step(GOOD, 3, due_week=4)) == []
 
 
 def test_rapid_search_finding_points_at_the_earliest_contact_step():
-    (f,) = cp.check(with_step(GOOD, 3, due_week=6))
+    (f,) = cr.check(with_step(GOOD, 3, due_week=6))
     assert f.field == "steps[3].due_week" and f.severity == "error"
-    assert "week 6" in f.message_en and "viikolla 6" in f.message_fi
+    assert "week 6" in f.message("en") and "viikolla 6" in f.message("fi")
     assert f.principle == "rapid_job_search"
 
 
 def test_relapse_contact_at_exactly_three_days_passes():
-    assert cp.check(with_follow(GOOD, relapse_contact_days=3)) == []
+    assert cr.check(with_follow(GOOD, relapse_contact_days=3)) == []
 
 
 def test_counselling_on_the_start_week_is_late_but_the_week_before_is_fine():
     assert rule_ids(with_benefits(GOOD, counselling_week=12)) == {"benefits-counselling-late"}
-    assert cp.check(with_benefits(GOOD, counselling_week=11)) == []
+    assert cr.check(with_benefits(GOOD, counselling_week=11)) == []
 
 
 def test_client_without_benefits_needs_no_benefits_plan():
     plan = replace(GOOD, client=replace(GOOD.client, benefits=("none",)), benefits=None)
-    assert cp.check(plan) == []
+    assert cr.check(plan) == []
 
 
 def test_time_limited_support_mentions_finnish_project_funding():
-    (f,) = cp.check(with_follow(GOOD, time_limited=True, end_week=52))
-    assert "S3" in f.message_en and "week 52" in f.message_en
-    assert "rahoitu" in f.message_fi and "viikolla 52" in f.message_fi
+    (f,) = cr.check(with_follow(GOOD, time_limited=True, end_week=52))
+    assert "S3" in f.message("en") and "week 52" in f.message("en")
+    assert "rahoitu" in f.message("fi") and "viikolla 52" in f.message("fi")
+    (f,) = cr.check(with_follow(GOOD, time_limited=True))
+    assert f.message("en").startswith("Support is time-limited. IPS support")
+    assert f.message("fi").startswith("Tuki on määräaikainen. IPS-tuki")
 
 
 def test_one_finding_per_unowned_step():
     plan = with_step(with_step(GOOD, 1, owner=None), 2, owner=None)
-    assert [f.field for f in cp.check(plan)] == ["steps[1].owner", "steps[2].owner"]
+    assert [f.field for f in cr.check(plan)] == ["steps[1].owner", "steps[2].owner"]
 
 
 def test_bad_example_plan_triggers_several_rules_including_errors():
-    findings = cp.check(cp.example_plan(good=False))
+    findings = cr.check(cp.example_plan(good=False))
     ids = {f.rule_id for f in findings}
     assert {"rapid-search-late", "benefits-plan-missing", "parallel-service-no-owner", "entry-barrier",
             "support-time-limited", "disclosure-not-discussed", "profile-few-sessions"} <= ids
@@ -156,21 +163,22 @@ def test_example_plans_are_fictional_and_in_the_pilot_regions():
 
 def test_findings_carry_valid_severity_principle_and_both_languages():
     principle_keys = {p.key for p in cp.PRINCIPLES}
-    for f in cp.check(cp.example_plan(good=False)):
-        assert f.severity in cp.SEVERITIES
+    for f in cr.check(cp.example_plan(good=False)):
+        assert f.severity in cr.SEVERITIES
         assert f.principle in principle_keys or f.principle in ITEM_BY_ID
         assert f.fidelity_item is None or f.fidelity_item in ITEM_BY_ID
-        assert f.message("en").strip() and f.message("fi").strip() and f.message_en != f.message_fi
-    with pytest.raises(ValueError, match="lang"):
+        assert isinstance(f.message, Bilingual)
+        assert f.message("en").strip() and f.message("fi").strip() and f.message("en") != f.message("fi")
+    with pytest.raises(UnknownLanguageError, match="'sv'"):
         f.message("sv")
 
 
 def test_every_rule_has_a_stable_id_and_a_docstring_citing_a_source():
-    ids = [r.rule_id for r in cp.RULES]
+    ids = [r.rule_id for r in cr.RULES]
     assert len(ids) == len(set(ids))
-    for r in cp.RULES:
+    for r in cr.RULES:
         assert re.fullmatch(r"[a-z0-9-]+", r.rule_id)
-        assert r.severity in cp.SEVERITIES
+        assert r.severity in cr.SEVERITIES
         assert all(re.fullmatch(r"[CS]\d+", s) for s in r.sources), r.rule_id
         assert r.fidelity_item is None or r.fidelity_item in ITEM_BY_ID
         assert re.search(r"\b(C\d+|S\d|SV\d+|O\d)\b", r.doc), r.rule_id
@@ -185,25 +193,73 @@ def test_findings_of_unconfirmed_rules_tell_the_learner_so():
     seen = set()
     for makers in VIOLATIONS.values():
         for make in makers:
-            for f in cp.check(make(GOOD)):
-                rule = next(r for r in cp.RULES if r.rule_id == f.rule_id)
+            for f in cr.check(make(GOOD)):
+                rule = next(r for r in cr.RULES if r.rule_id == f.rule_id)
                 assert f.unconfirmed == rule.unconfirmed
                 assert ("unconfirmed" in f.message("en")) == rule.unconfirmed, f.message("en")
                 assert ("vahvistamaton" in f.message("fi")) == rule.unconfirmed, f.message("fi")
                 seen.add(f.rule_id)
-    assert {r.rule_id for r in cp.RULES if r.unconfirmed} <= seen
+    assert {r.rule_id for r in cr.RULES if r.unconfirmed} <= seen
 
 
 def test_check_rejects_something_that_is_not_a_plan():
     with pytest.raises(CasePlanError, match="plan_from_dict"):
-        cp.check(cp.plan_to_dict(GOOD))
+        cr.check(cp.plan_to_dict(GOOD))
 
 
 def test_phases_and_principles_reference_data():
     assert [p.number for p in cp.PHASES] == [1, 2, 3, 4, 5]
-    assert cp.PHASES[2].name_en == "Job finding"
-    assert cp.PHASES[4].name_fi_ips == "Tuki työssä ja työn ulkopuolella"
+    assert cp.PHASES[2].name("en") == "Job finding"
+    assert cp.PHASES[0].name("fi") == "Palveluun hakeutuminen ja sopiminen asiakkaan kanssa"
+    assert cp.PHASES[4].ips_name("fi") == "Tuki työssä ja työn ulkopuolella"
+    assert all(p.ips_name("en") == p.name("en") for p in cp.PHASES)  # one English EUSE name
     assert len(cp.PRINCIPLES) == 8 and cp.PRINCIPLES[5].key == "rapid_job_search"
+    assert [p.number for p in cp.PRINCIPLES] == list(range(1, 9))
+    assert cp.PRINCIPLES[1].name("fi") == "Ei poissulkukriteerejä"
+
+
+# --------------------------------------------------------------------------- rule texts
+
+
+RULE_TEXTS = load_data(cr.TEXTS_FILE)["rules"]
+
+
+def test_every_rule_has_its_texts_and_every_text_a_rule():
+    assert set(RULE_TEXTS) == {r.rule_id for r in cr.RULES}
+    for r in cr.RULES:
+        assert r.texts == RULE_TEXTS[r.rule_id] and "message" in r.texts, r.rule_id
+        assert all(isinstance(text, Bilingual) for text in r.texts.values()), r.rule_id
+
+
+def test_every_text_of_a_rule_is_shown_by_some_plan():
+    """Each message and variant in caseplan_rules.yaml is what some finding says (its words up to the
+    first {field}), so no text is dead and none is missing."""
+    shown: dict[tuple[str, str], list[str]] = {}
+    for makers in VIOLATIONS.values():
+        for make in makers:
+            for f in cr.check(make(GOOD)):
+                for lang in LANGUAGES:
+                    shown.setdefault((f.rule_id, lang), []).append(f.message(lang))
+    for rule_id, texts in RULE_TEXTS.items():
+        for name, text in texts.items():
+            for lang in LANGUAGES:
+                head = text[lang].split("{")[0]
+                assert any(m.startswith(head) for m in shown[(rule_id, lang)]), (rule_id, name, lang)
+
+
+def test_a_rule_without_texts_cannot_be_registered():
+    with pytest.raises(LookupError, match="no-such-rule"):
+        cr._rule("no-such-rule", "error", "rapid_job_search", None)
+
+
+def test_fields_in_rule_texts_are_filled_in_the_findings_language():
+    plan = replace(GOOD, benefits=None,
+                   client=replace(GOOD.client, benefits=("rehabilitation_subsidy", "social_assistance")))
+    (f,) = cr.check(plan)
+    assert "rehabilitation subsidy, social assistance" in f.message("en")
+    assert "(kuntoutustuki, toimeentulotuki)" in f.message("fi")
+    (f,) = cr.check(with_step(with_step(GOOD, 3, due_week=200), 4, due_week=200))
+    assert "about 1,400 days" in f.message("en") and "noin 1\u00a0400 päivää" in f.message("fi")
 
 
 # --------------------------------------------------------------------------- construction and plan_from_dict
@@ -259,12 +315,12 @@ def test_plan_from_dict_rejects_non_dicts():
 
 
 def test_direct_construction_validates_and_turns_lists_into_tuples():
-    client = cp.Client(id="x", age=40, region="Pohjois-Savo", main_barrier="", benefits=["none"])
+    client = cp.JobSeeker(id="x", age=40, region="Pohjois-Savo", main_barrier="", benefits=["none"])
     assert client.benefits == ("none",)
     with pytest.raises(CasePlanError, match="^phase: 0 is not a phase"):
         cp.Step(description="x", owner="coach", phase=0, due_week=0)
     with pytest.raises(CasePlanError, match="none"):
-        cp.Client(id="x", age=40, region="", main_barrier="", benefits=("none", "social_assistance"))
+        cp.JobSeeker(id="x", age=40, region="", main_barrier="", benefits=("none", "social_assistance"))
     with pytest.raises(TypeError):
         cp.Step("x", "coach", 1, 0)  # keyword-only
 
@@ -278,14 +334,14 @@ def test_direct_construction_validates_and_turns_lists_into_tuples():
     (datetime(2024, 4, 1, 9, 30), 800.0),
 ])
 def test_suojaosa_applies_only_to_claim_periods_starting_before_april_2024(claim_start, expected):
-    assert cp.unemployment_benefit_after_earnings(1000, 400, claim_start) == pytest.approx(expected)
+    assert bn.unemployment_benefit_after_earnings(1000, 400, claim_start) == pytest.approx(expected)
 
 
 def test_unemployment_benefit_edges():
     old = date(2023, 12, 1)
-    assert cp.unemployment_benefit_after_earnings(1000, 0, date(2025, 1, 1)) == 1000
-    assert cp.unemployment_benefit_after_earnings(1000, 300, old) == 1000
-    assert cp.unemployment_benefit_after_earnings(1000, 5000, date(2025, 1, 1)) == 0
+    assert bn.unemployment_benefit_after_earnings(1000, 0, date(2025, 1, 1)) == 1000
+    assert bn.unemployment_benefit_after_earnings(1000, 300, old) == 1000
+    assert bn.unemployment_benefit_after_earnings(1000, 5000, date(2025, 1, 1)) == 0
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -296,8 +352,8 @@ def test_unemployment_benefit_edges():
     ((float("inf"), 0, date(2024, 5, 1)), "adjusted_benefit_month"),
 ])
 def test_unemployment_benefit_rejects_bad_inputs(args, fragment):
-    with pytest.raises(cp.BenefitError, match=fragment):
-        cp.unemployment_benefit_after_earnings(*args)
+    with pytest.raises(bn.BenefitError, match=fragment):
+        bn.unemployment_benefit_after_earnings(*args)
 
 
 euros = st.floats(0, 10_000, allow_nan=False)
@@ -307,18 +363,18 @@ euros = st.floats(0, 10_000, allow_nan=False)
 def test_more_earnings_never_raise_the_benefit_and_the_old_rule_is_never_worse(benefit, e1, e2):
     low, high = sorted((e1, e2))
     for start in (date(2024, 3, 31), date(2024, 4, 1)):
-        after_low = cp.unemployment_benefit_after_earnings(benefit, low, start)
+        after_low = bn.unemployment_benefit_after_earnings(benefit, low, start)
         assert 0 <= after_low <= round(benefit, 2)
-        assert cp.unemployment_benefit_after_earnings(benefit, high, start) <= after_low
-    assert (cp.unemployment_benefit_after_earnings(benefit, low, date(2024, 3, 31))
-            >= cp.unemployment_benefit_after_earnings(benefit, low, date(2024, 4, 1)))
+        assert bn.unemployment_benefit_after_earnings(benefit, high, start) <= after_low
+    assert (bn.unemployment_benefit_after_earnings(benefit, low, date(2024, 3, 31))
+            >= bn.unemployment_benefit_after_earnings(benefit, low, date(2024, 4, 1)))
 
 
 @pytest.mark.parametrize("prior, pension, expected", [
     (3000, "full", 1200.0), (3000, "partial", 1800.0), (1000, "full", 976.59), (0, "partial", 976.59),
 ])
 def test_disability_pension_limit_is_share_of_prior_earnings_with_2024_floor(prior, pension, expected):
-    assert cp.disability_pension_earnings_limit(prior, pension) == pytest.approx(expected)
+    assert bn.disability_pension_earnings_limit(prior, pension) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("kwargs, fragment", [
@@ -327,16 +383,28 @@ def test_disability_pension_limit_is_share_of_prior_earnings_with_2024_floor(pri
     ({"prior_earnings_month": 2000, "year": 2019}, "2019"),
 ])
 def test_disability_pension_limit_rejects_bad_inputs(kwargs, fragment):
-    with pytest.raises(cp.BenefitError, match=fragment):
-        cp.disability_pension_earnings_limit(**kwargs)
+    with pytest.raises(bn.BenefitError, match=fragment):
+        bn.disability_pension_earnings_limit(**kwargs)
 
 
 def test_benefit_rules_carry_dates_sources_and_the_unconfirmed_flag():
-    rules = {r.key: r for r in cp.BENEFIT_RULES}
+    rules = {r.key: r for r in bn.BENEFIT_RULES}
     assert rules["unemployment_adjustment"].effective_from == date(2024, 4, 1)
     assert set(rules["unemployment_adjustment"].sources) == {"C72", "C75"}
     assert rules["disability_pension_earnings"].parameters["floor_eur_month"][2024] == 976.59
     assert rules["partial_sickness_allowance"].parameters["max_days"] == 150
     assert rules["social_assistance_earnings"].unconfirmed
     assert not any(r.unconfirmed for k, r in rules.items() if k != "social_assistance_earnings")
-    assert all(r.summary_en and r.summary_fi for r in cp.BENEFIT_RULES)
+    assert all(r.summary("en") and r.summary("fi") and r.name("fi") for r in bn.BENEFIT_RULES)
+
+
+def test_benefit_names_and_calculator_parameters_come_from_the_rules():
+    assert set(bn.BENEFITS) >= {"labour_market_subsidy", "rehabilitation_subsidy", "none"}
+    assert bn.BENEFITS["labour_market_subsidy"]("fi") == "työmarkkinatuki"
+    assert all(isinstance(name, Bilingual) for name in bn.BENEFITS.values())
+    rules = {r.key: r for r in bn.BENEFIT_RULES}
+    assert rules["unemployment_adjustment"].effective_from == bn.SUOJAOSA_ABOLISHED_FROM
+    assert bn.DISABILITY_PENSION_SHARES == {"full": 0.40, "partial": 0.60}
+    assert bn.DISABILITY_PENSION_FLOOR_EUR[2024] == 976.59
+    with pytest.raises(TypeError):
+        rules["partial_sickness_allowance"].parameters["max_days"] = 1  # read-only data

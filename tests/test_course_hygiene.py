@@ -37,7 +37,8 @@ HEADINGS = {
 }
 FICTIONAL = {"en": "fictional", "fi": "kuvitteellinen"}
 UNCONFIRMED = {"en": "unconfirmed", "fi": "vahvistamat"}  # fi: the stem of vahvistamaton, -tomia…
-# Figures that domain.md tags [U]: a cell may mention them only next to the word "unconfirmed".
+# Figures the course team could not confirm in its sources ([U]): a cell may mention them only
+# next to the word "unconfirmed".
 UNCONFIRMED_CLAIMS = [
     re.compile(r"\b(under|alle)\s+30\b", re.I),  # Ohjaamo age limit
     re.compile(r"135[\s,.]?000|€\s?135\b"),  # THL cost figure, unit unknown

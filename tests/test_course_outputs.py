@@ -15,8 +15,8 @@ import pytest
 from nbclient import NotebookClient
 
 import sim
-from sim.practice import caseplan, fidelity
-from sim.widgets.forms import FIDELITY_CASES
+from sim.practice import benefits, fidelity
+from sim.widgets.fidelity import FIDELITY_CASES
 
 pytestmark = pytest.mark.slow  # executes four notebooks (~20 s)
 
@@ -44,7 +44,7 @@ def test_fidelity_module_shows_the_case_total_and_band():
 
 def test_case_planning_module_applies_the_april_2024_earnings_rule():
     page = " ".join(shown_text("en", "06_case_planning"))
-    expected = caseplan.unemployment_benefit_after_earnings(750, 600, date(2024, 9, 2))
+    expected = benefits.unemployment_benefit_after_earnings(750, 600, date(2024, 9, 2))
     assert f"Benefit after earnings: €{expected:,.2f} a month" in page
 
 

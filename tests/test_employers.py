@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sim.learning.text import UnknownLanguageError, load_data, percent
 from sim.practice import employers as emp
 from sim.practice import fidelity
 from sim.practice.employers import (
@@ -135,17 +136,29 @@ def test_unknown_keys_and_bad_numbers_are_named_in_the_error():
 
 def test_labels_exist_in_both_languages():
     assert emp.label("field", "warehouse", "fi") == "Varasto ja logistiikka"
+    assert emp.FIELDS["warehouse"]("en") == "Warehouse and logistics"
     assert emp.label("condition", "lifting", "en") == "Heavy lifting"
     for table in (FIELDS, STRENGTHS, CONDITIONS):
         assert all(v["en"] and v["fi"] and v["en"] != v["fi"] for v in table.values())
     with pytest.raises(EmployerError, match="unknown strength"):
         emp.label("strength", "charm")
+    with pytest.raises(UnknownLanguageError, match="'sv'"):
+        emp.label("field", "warehouse", "sv")
 
 
 def test_every_example_employer_and_task_is_bilingual_and_fictional():
     assert "fictional" in EXAMPLE_SEEKER.name
     assert len({e.id for e in EXAMPLE_EMPLOYERS}) == len(EXAMPLE_EMPLOYERS)
     assert all(e.task["en"] and e.task["fi"] for e in EXAMPLE_EMPLOYERS)
+    assert employer().task is None  # a task text is optional
+
+
+def test_the_example_case_is_the_data_file_s():
+    data = load_data(emp.DATA_FILE)
+    assert [e["id"] for e in data["example_employers"]] == [e.id for e in EXAMPLE_EMPLOYERS]
+    e7 = next(e for e in EXAMPLE_EMPLOYERS if e.id == "e7")
+    assert (e7.hours_week, e7.min_hours_week, e7.adjustable) == (37.5, 25, ("busy",))
+    assert EXAMPLE_SEEKER.preferred_fields == ("warehouse", "outdoor") and EXAMPLE_SEEKER.max_travel_km == 12
 
 
 # --- the coach's week ------------------------------------------------------------------
@@ -178,7 +191,8 @@ def test_vacancy_driven_contacts_lower_sv5_and_cite_the_preference_principle():
     c = check_contact_plan(6, 40, "weekly")
     assert c.sv5_rating == 2
     note = next(n for n in c.notes if n.key == "sv5_low")
-    assert note.sources == ("C13",) and "40 %" in note.message("en")
+    assert note.sources == ("C13",) and f"Only {percent(0.4, 'en')} of contacts" in note.message("en")
+    assert f"Vain {percent(0.4, 'fi')} kontakteista" in note.message("fi")
 
 
 @pytest.mark.parametrize("contacts, minutes, band", [(4, 45, "below"), (6, 45, "within"), (8, 45, "within"),
@@ -195,6 +209,13 @@ def test_finnish_notes_use_a_decimal_comma():
     hours_note = next(n for n in c.notes if n.key.startswith("hours_"))
     assert "3,8 tuntia" in hours_note.message("fi") and "3.8 h" in hours_note.message("en")
     assert "4,5 kontaktia" in c.notes[0].message("fi")
+    assert "4–6 hours" in hours_note.message("en")  # the C14 range, from JOB_DEVELOPMENT_HOURS
+
+
+@pytest.mark.parametrize("value, en, fi", [(4, "4", "4"), (4.5, "4.5", "4,5"), (3.75, "3.8", "3,8"),
+                                           (37.5, "37.5", "37,5"), (4.96, "5", "5")])
+def test_amounts_show_a_decimal_only_when_there_is_one(value, en, fi):
+    assert (emp.amount(value, "en"), emp.amount(value, "fi")) == (en, fi)
 
 
 def test_contact_plan_rejects_bad_input():
@@ -202,5 +223,5 @@ def test_contact_plan_rejects_bad_input():
         check_contact_plan(5, 90, "daily")
     with pytest.raises(EmployerError, match="preference_share_pct is 120"):
         check_contact_plan(5, 120)
-    with pytest.raises(EmployerError, match="lang"):
+    with pytest.raises(UnknownLanguageError, match="'sv'"):
         check_contact_plan(5).notes[0].message("sv")

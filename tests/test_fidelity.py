@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
+from sim.learning.text import LANGUAGES, Bilingual, UnknownLanguageError
 from sim.practice import fidelity as fid
 from sim.practice.fidelity import FidelityError
 
@@ -41,7 +42,8 @@ def test_sections_hold_3_8_and_14_items_with_english_and_finnish_labels():
 
 @pytest.mark.parametrize("item", fid.ITEMS, ids=lambda i: i.id)
 def test_every_item_has_names_and_five_anchors_in_both_languages(item):
-    for lang in fid.LANGS:
+    assert isinstance(item.name, Bilingual) and all(isinstance(a, Bilingual) for a in item.anchors)
+    for lang in LANGUAGES:
         assert item.name(lang).strip()
         anchors = [item.anchor(r, lang) for r in range(1, 6)]
         assert all(a.strip() for a in anchors)
@@ -63,7 +65,7 @@ def test_count_items_list_their_elements_in_both_languages():
     for item in fid.ITEMS:
         assert bool(item.elements) == (item.kind == "count")
         for e in item.elements:
-            assert e.key and e.en.strip() and e.fi.strip()
+            assert e.key and e.text("en").strip() and e.text("fi").strip() and e.text("en") != e.text("fi")
 
 
 def test_only_staffing_anchors_are_marked_confirmed_and_sources_use_domain_codes():
@@ -73,8 +75,12 @@ def test_only_staffing_anchors_are_marked_confirmed_and_sources_use_domain_codes
 
 
 def test_finnish_names_are_flagged_as_working_translations():
-    assert fid.FI_NAMES_ARE_WORKING_TRANSLATIONS is True
-    assert "working" in fid.FI_NAMES_NOTE_EN and fid.FI_NAMES_NOTE_FI
+    assert fid.WORKING_TRANSLATIONS == ("fi",)
+    assert "working" in fid.NAMES_NOTE("en") and "työnimiä" in fid.NAMES_NOTE("fi")
+    assert fid.names_note("fi") == fid.NAMES_NOTE("fi")
+    assert fid.names_note("en") == ""  # the English names are the scale's own
+    with pytest.raises(UnknownLanguageError):
+        fid.names_note("sv")
 
 
 def test_unconfirmed_band_cut_offs_are_flagged_with_sources():
@@ -89,7 +95,7 @@ def test_unconfirmed_band_cut_offs_are_flagged_with_sources():
 def test_label_functions_reject_unknown_languages():
     for call in (lambda: fid.item_name("S1", "sv"), lambda: fid.band_label("good", "se"),
                  lambda: fid.section_label("staffing", "EN"), lambda: fid.anchor("S1", 3, "de")):
-        with pytest.raises(FidelityError, match="lang"):
+        with pytest.raises(UnknownLanguageError, match="unknown language"):
             call()
 
 
@@ -314,7 +320,8 @@ def test_score_totals_sections_and_band():
     s = fid.score(ratings_with(S1=1, O4=2, SV4=3))
     assert s.total == 125 - 4 - 3 - 2 == 116
     assert s.by_section == {"staffing": 11, "organisation": 37, "services": 68}
-    assert (s.band, s.band_label_en, s.band_label_fi) == ("exemplary", "Exemplary fidelity", "Erinomainen")
+    assert s.band == "exemplary"
+    assert (s.band_label("en"), s.band_label("fi")) == ("Exemplary fidelity", "Erinomainen")
     assert s.ratings["S1"] == 1
 
 
@@ -335,8 +342,8 @@ def test_improvement_priorities_give_the_next_anchor_to_aim_for():
     (p,) = fid.improvement_priorities(ratings_with(SV4=2), n=5)
     item = fid.ITEM_BY_ID["SV4"]
     assert p.target_rating == 3
-    assert p.next_anchor_en == item.anchor(3, "en") and p.next_anchor_fi == item.anchor(3, "fi")
-    assert (p.name_en, p.name_fi) == ("Rapid job search", "Nopea työnhaku")
+    assert p.next_anchor("en") == item.anchor(3, "en") and p.next_anchor("fi") == item.anchor(3, "fi")
+    assert (p.name("en"), p.name("fi")) == ("Rapid job search", "Nopea työnhaku")
 
 
 def test_no_priorities_when_every_item_is_at_full_fidelity():
@@ -363,8 +370,23 @@ def test_review_figure_draws_25_bars_with_total_and_band_in_title(lang, label):
 
 
 def test_review_figure_rejects_unknown_language():
-    with pytest.raises(FidelityError, match="lang"):
+    with pytest.raises(UnknownLanguageError, match="'sv'"):
         fid.review_figure(ALL_FIVES, lang="sv")
+
+
+def test_review_figure_labels_follow_the_language():
+    ratings = ratings_with(S1=2, SV4=1)
+    for lang, axis, staffing in (("en", "Rating", "Staffing 12/15"), ("fi", "Pisteet", "Henkilöstö 12/15")):
+        fig = fid.review_figure(ratings, lang=lang)
+        assert fig.axes[0].get_xlabel() == axis
+        assert staffing in [t.get_text() for t in fig.legends[0].get_texts()]
+        assert fig.axes[0].get_yticklabels()[0].get_text() == f"S1 {fid.item_name('S1', lang)}"
+
+
+def test_subtotal_labels_name_the_section_in_the_language():
+    s = fid.score(ratings_with(O4=1))
+    assert s.subtotal_label("organisation", "en") == "Organisation 36/40"
+    assert s.subtotal_label("organisation", "fi") == "Organisaatio 36/40"
 
 
 def test_ratings_from_evidence_rates_every_item():
@@ -397,7 +419,7 @@ def test_any_valid_ratings_give_a_consistent_score(ratings):
     assert 25 <= s.total <= 125
     assert sum(s.by_section.values()) == s.total
     assert s.band == fid.band(s.total)
-    assert s.band_label_fi == fid.band_label(s.band, "fi")
+    assert s.band_label("fi") == fid.band_label(s.band, "fi")
 
 
 @given(valid_ratings, st.integers(0, 25))

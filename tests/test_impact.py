@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 
+from sim.learning.text import UnknownLanguageError, percent
 from sim.practice import impact
 from sim.practice.impact import (
     BENCHMARKS,
@@ -82,6 +83,13 @@ def test_point_estimate_bands(rate, band):
     assert impact.band(rate) == band
 
 
+def test_band_labels_come_in_both_languages():
+    assert impact.band_label("average", "en") == "at or above the average benchmark"
+    assert impact.band_label("below_minimum", "fi") == "alle vähimmäistason"
+    with pytest.raises(ImpactError, match="unknown band"):
+        impact.band_label("superb")
+
+
 def test_verdicts_need_the_whole_interval_on_one_side():
     high = judge_period(60, 100)  # interval about 50-69 %
     assert dict(high.verdicts) == {"minimum": "above", "average": "above", "excellent": "above"}
@@ -104,14 +112,34 @@ def test_too_small_means_the_interval_holds_both_minimum_and_excellent():
         assert too_small_to_judge(p) == (p.low <= 0.31 and p.high >= 0.50)
 
 
+def pct(lang: str, *shares: float) -> tuple[str, ...]:
+    return tuple(percent(share, lang) for share in shares)
+
+
 def test_messages_name_the_clear_and_unclear_benchmarks_in_both_languages():
     r = judge_period(5, 24, "Q1")
     en, fi = r.message("en"), r.message("fi")
-    assert en.startswith("5 of 24 in competitive work (21 %); 95 % interval 9 %–40 %.")
-    assert "Clearly below the average benchmark (41 %)" in en
-    assert "cannot be told apart from the minimum (31 %) benchmark" in en
-    assert "Selvästi alle keskitason (41 %)" in fi and "suhde vähimmäistasoon (31 %) jää epäselväksi" in fi
-    assert judge_period(60, 100).message("en").endswith("Clearly above the excellent benchmark (50 %).")
+    rate, level, low, high = pct("en", 0.21, 0.95, 0.09, 0.40)
+    assert en.startswith(f"5 of 24 in competitive work ({rate}); {level} interval {low}–{high}.")
+    assert rate == "21%"  # English writes a percentage without a space
+    assert f"Clearly below the average benchmark ({percent(0.41, 'en')})" in en
+    assert f"cannot be told apart from the minimum ({percent(0.31, 'en')}) benchmark" in en
+    minimum, average = pct("fi", 0.31, 0.41)
+    assert fi.startswith(f"5/24 työssä avoimilla työmarkkinoilla ({percent(0.21, 'fi')}); ")
+    assert f"Selvästi alle keskitason ({average})" in fi
+    assert f"suhde vähimmäistasoon ({minimum}) jää epäselväksi" in fi
+    assert judge_period(60, 100).message("en").endswith(
+        f"Clearly above the excellent benchmark ({percent(0.5, 'en')}).")
+
+
+def test_two_unclear_benchmarks_are_joined_and_plural():
+    r = judge_period(45, 100)
+    assert [k for k, v in r.verdicts.items() if v == "unclear"] == ["average", "excellent"]
+    en, fi = r.message("en"), r.message("fi")
+    average, excellent = pct("en", 0.41, 0.5)
+    assert f"cannot be told apart from the average ({average}) and excellent ({excellent}) benchmarks." in en
+    average, excellent = pct("fi", 0.41, 0.5)
+    assert f"suhde keskitasoon ({average}) ja erinomaiseen tasoon ({excellent}) jää epäselväksi." in fi
 
 
 def test_served_needed_separates_the_benchmarks_and_one_fewer_does_not():
@@ -145,13 +173,15 @@ def test_bad_settings_are_explained():
         proportion(3, 10, method="normal")
     with pytest.raises(ImpactError, match="level must be a confidence level"):
         proportion(3, 10, level=95)
-    with pytest.raises(ImpactError, match="lang"):
+    with pytest.raises(UnknownLanguageError, match="'sv'"):
         judge_period(3, 10).message("sv")
+    with pytest.raises(UnknownLanguageError, match="'sv'"):
+        impact.band_label("average", "sv")
 
 
 def test_references_are_context_with_sources_and_plausible_shares():
     for ref in impact.REFERENCES:
-        assert ref.sources and ref.measure_en and ref.measure_fi
+        assert ref.sources and ref.measure["en"] and ref.measure["fi"] and ref.label("fi")
         assert 0 < ref.ips < 1 and (ref.comparison is None or ref.comparison < ref.ips)
     assert {r.key: r.ips for r in impact.REFERENCES}["bond2008"] == 0.61
 
@@ -165,6 +195,9 @@ def test_figure_has_one_point_per_period_and_three_benchmark_lines():
     assert len(lines) == 3
     assert "luottamusvälit" in ax.get_title() and "[C38]" in ax.get_title()
     labels = {t.get_text(): t.get_position()[1] for t in ax.texts if "%" in t.get_text()}
-    assert labels == {"vähimmäistaso 31 %": 31, "keskitaso 41 %": 41, "erinomainen taso 50 %": 50}
+    minimum, average, excellent = pct("fi", 0.31, 0.41, 0.5)
+    assert labels == {f"vähimmäistaso {minimum}": 31, f"keskitaso {average}": 41,
+                      f"erinomainen taso {excellent}": 50}
+    assert f"{percent(0.95, 'fi')}:n luottamusvälit" in ax.get_title()
     assert any("liian pieni" in t.get_text() for t in fig.texts)  # Q3 is too small to judge
     assert not math.isnan(results[0].proportion.low)

@@ -1,4 +1,4 @@
-"""The planners' logic (sim.planner), tested without widgets."""
+"""The planners' logic (sim.planner) and their figures (sim.plots), tested without widgets."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim import planner
-from sim.cli import KEY_KPIS
+from sim import planner, plots
+from sim.learning.text import keys, number, percent, strings, t
+from sim.model import SERIES
 from sim.planner import (
     edited_scenario,
     ips_share,
@@ -24,6 +25,7 @@ from sim.planner import (
     scaled_sources,
     scenario_changes,
 )
+from sim.results import KEY_KPIS, known_kpis
 from sim.scenario import PATHWAYS
 
 PILOT = "pohjois-savo-pilot"  # the smallest preset: a replication takes ~0.02 s
@@ -216,12 +218,27 @@ def test_kpi_table_has_one_row_per_kpi_in_the_chosen_language(pilot_reps):
 
 
 @pytest.mark.parametrize("value, unit, lang, shown", [
-    (0.4567, "share", "en", "45.7 %"), (0.4567, "share", "fi", "45,7 %"),
+    (0.4567, "share", "en", percent(0.457, "en", 1)), (0.4567, "share", "fi", percent(0.457, "fi", 1)),
     (12.345, "days", "en", "12.3"), (12.345, "days", "fi", "12,3"),
-    (3019.4, "clients", "en", "3,019"), (3019.4, "clients", "fi", "3\u202f019"),
-    (math.nan, "days", "en", "–"), (None, "days", "fi", "–")])
+    (1234.5, "days", "fi", number(1234.5, "fi", 1)),
+    (3019.4, "clients", "en", "3,019"), (3019.4, "clients", "fi", number(3019, "fi")),
+    (42.26, "", "en", "42.3"), (math.nan, "days", "en", "–"), (None, "days", "fi", "–")])
 def test_format_value(value, unit, lang, shown):
     assert planner.format_value(value, unit, lang) == shown
+
+
+def test_finnish_numbers_use_the_text_modules_style_not_english_separators():
+    shown = planner.format_value(3019.4, "clients", "fi")
+    assert shown[0] == "3" and shown[-3:] == "019" and "," not in shown and "." not in shown
+    assert planner.format_value(0.5, "share", "fi").startswith("50,0")
+
+
+@pytest.mark.parametrize("lang", ["en", "fi"])
+def test_share_differences_are_percentage_points(lang):
+    shown = planner.format_difference(-0.032, "share", lang)
+    assert shown == f"{number(-3.2, lang, 1)}\u00a0{t('planner.unit.pp', lang)}"
+    assert planner.format_difference(-3.25, "days", lang) == planner.format_value(-3.25, "days", lang)
+    assert planner.format_difference(math.nan, "share", lang) == "–"
 
 
 def test_ci_bounds_are_cut_at_zero_and_at_100_percent():
@@ -230,7 +247,7 @@ def test_ci_bounds_are_cut_at_zero_and_at_100_percent():
     assert ">0.0 – 8.0<" in planner.kpi_table_html([row])
     share = dict(row, metric="coach_caseload_utilisation", unit="share", mean=0.999,
                  ci95_low=0.998, ci95_high=1.001)
-    assert ">99.8 % – 100.0 %<" in planner.kpi_table_html([share])
+    assert f">{percent(0.998, 'en', 1)} – {percent(1, 'en', 1)}<" in planner.kpi_table_html([share])
 
 
 def test_more_coaches_give_a_clear_paired_drop_in_the_ips_wait(pilot):
@@ -282,7 +299,7 @@ def test_staffing_answer_says_so_when_no_value_meets_the_target(pilot):
     answer = planner.staffing_answer(result, "fi")
     assert answer["best"] is None
     assert "Mikään kokeilluista valmentajamääristä (2) ei täytä" in answer["text"]
-    assert f"Alle noin {floor:.1f}".replace(".", ",") + " valmentajalla" in answer["note"]
+    assert f"Alle noin {number(floor, 'fi', 1)} valmentajalla" in answer["note"]
 
 
 # --- downloads ------------------------------------------------------------------------------
@@ -328,37 +345,49 @@ def test_download_ids_are_stable(pilot_reps):
 # --- text -------------------------------------------------------------------------------
 
 def test_labels_come_from_the_planner_strings_file_in_both_languages():
-    from sim.learning import text as sim_text
-    entries = {k: v for k, v in sim_text.strings().items() if k.startswith(planner.PREFIX)}
+    entries = {k: v for k, v in strings().items() if k.startswith("planner.")}
     assert len(entries) > 50
     for key, entry in entries.items():
         assert entry["en"] != entry["fi"], key
-    assert planner.text("button.run", "fi") == "Aja"
-    assert planner.text("status.done", "en", name="x", runs=3, seconds="0.1") == \
+    assert t("planner.button.run", "fi") == "Aja"
+    assert t("planner.status.done", "en", name="x", runs=3, seconds="0.1") == \
         "x: 3 replications in 0.1 s."
 
 
-def test_every_label_the_views_use_exists():
+KEY = r"[a-z0-9_]+(?:\.[a-z0-9_]+)+"  # a whole key such as planner.button.run
+VIEW_CODE = ("planner.py", "plots.py", "widgets/capacity.py", "widgets/app.py", "widgets/base.py")
+
+
+def test_every_label_the_views_use_exists_under_its_full_key():
     used = set()
-    for module in ("planner.py", "widgets/capacity.py", "widgets/app.py"):
+    for module in VIEW_CODE:
         code = (Path(sim.__file__).parent / module).read_text(encoding="utf-8")
-        used |= set(re.findall(r"""\b(?:text|_t)\(\s*["']([a-z0-9_]+\.[a-z0-9_.]+)["']""", code))
-        used |= set(re.findall(r"""_label\([^)]*?["']([a-z]+\.[a-z0-9_.]+)["']\)""", code))
-    assert len(used) > 30
-    missing = {k for k in used if not planner.has_text(k)}
-    assert not missing
+        used |= set(re.findall(rf"""\b_?t\(\s*["']({KEY})["']""", code))
+        used |= set(re.findall(rf"""_label\([^)]*?["']({KEY})["']\)""", code))
+        used |= set(re.findall(rf"""\(self\.\w+, ["'](planner\.{KEY})["']\)""", code))
+    assert len(used) > 60
+    assert {k.split(".")[0] for k in used} <= {"planner", "plot", "kpi", "widget"}
+    assert not used - set(strings())
 
 
-def test_every_key_kpi_has_a_label():
-    for kpi in KEY_KPIS + planner.COMPARE_KPIS:
-        assert planner.kpi_label(kpi, "fi") != kpi
+def test_every_kpi_has_a_name_in_words_in_both_languages():
+    for kpi in known_kpis():
+        en, fi = planner.kpi_label(kpi, "en"), planner.kpi_label(kpi, "fi")
+        assert kpi not in (en, fi) and en != fi, kpi
+    assert planner.kpi_label("ips_wait_days.p90", "fi") == "Odotus työhönvalmennukseen, 90. persentiili"
+    assert planner.kpi_label("exit_employed.ips", "en") == \
+        "Left the pathway employed, when the team first chose IPS coaching"
+    assert planner.kpi_label("no_such_kpi", "en") == "no_such_kpi"
+    assert set(KEY_KPIS) | set(planner.COMPARE_KPIS) <= set(known_kpis())
 
 
 def test_unknown_language_or_key_is_an_error():
     with pytest.raises(ValueError, match="sv"):
-        planner.text("button.run", "sv")
+        planner.format_value(1.0, "days", "sv")
+    with pytest.raises(ValueError, match="sv"):
+        planner.kpi_table_html([], "sv")
     with pytest.raises(KeyError):
-        planner.text("no.such.key")
+        t("planner.no.such.key")
 
 
 @pytest.mark.parametrize("query, lang", [("lang=fi", "fi"), ("?lang=en&x=1", "en"), ("", "en"),
@@ -381,3 +410,87 @@ def test_values_the_controls_only_rounded_keep_the_exact_base(county):
     assert snapped["coaches"] == 7.2  # no tolerance given: a real edit
     assert edited_scenario(county, planner.snap_to_base(
         county, dict(shown, coaches=7), {"ips_share": 0.005})) == county
+
+
+# --- figures (sim.plots): words, not codes, and a sentence for the alt text --------------------
+
+CODE = re.compile(r"\b[a-z]+_[a-z0-9_]+\b|\.p90\b|\bips\.|<=")  # ips_wait_days, ips.coaches, p<=30
+
+
+def shown_text(fig) -> list[str]:
+    """Every text a person sees on a figure: titles, axis labels, tick labels and legends."""
+    import io
+    fig.savefig(io.BytesIO(), format="png")  # tick labels are made when the figure is drawn
+    texts = [fig.get_label()]
+    for ax in fig.axes:
+        texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        texts += [tick.get_text() for tick in ax.get_xticklabels() + ax.get_yticklabels()]
+        if ax.get_legend():
+            texts += [text.get_text() for text in ax.get_legend().get_texts()]
+    return [text for text in texts if text]
+
+
+@pytest.fixture(scope="module")
+def pilot_sweep(pilot):
+    return sim.min_staffing(pilot, "ips.coaches", [1, 2, 3], "ips_wait_days.p90<=30", 2, 1)
+
+
+def figures(pilot, pilot_reps, pilot_sweep, lang):
+    rows = sim.compare(pilot, {"B": pilot.with_changes({"ips.coaches": 3})}, 2, seed=1).rows(
+        [planner.SWEEP_KPI])
+    analysis = {"series": "ips_waiting", "days": [0, 7, 14, 21], "mean": [0, 2, 3, 3],
+                "welch": [1, 2, 3], "window": 1, "suggested_warmup_days": 14}
+    return {"waits": plots.waits_figure(pilot_reps, lang),
+            "series": plots.series_figure(pilot_reps, lang=lang),
+            "outcomes": plots.outcomes_figure(pilot_reps, lang),
+            "capacity": plots.capacity_figure(pilot_sweep, lang=lang),
+            "comparison": plots.comparison_figure(rows, planner.SWEEP_KPI, lang),
+            "warmup": plots.warmup_figure(analysis, lang),
+            "utilisation": plots.utilisation_figure(lang=lang)}
+
+
+@pytest.mark.parametrize("lang", ["en", "fi"])
+def test_figures_say_what_they_show_in_words(pilot, pilot_reps, pilot_sweep, lang):
+    for name, fig in figures(pilot, pilot_reps, pilot_sweep, lang).items():
+        texts = shown_text(fig)
+        codes = [text for text in texts if CODE.search(text.replace("pohjois-savo-pilot", ""))]
+        assert not codes, (name, codes)
+        alt = fig.get_label()
+        assert alt.endswith(".") and len(alt.split()) >= 8, (name, alt)
+
+
+def test_a_figures_alt_text_is_its_sentence_from_the_strings_file(pilot_reps, pilot_sweep):
+    waits = plots.waits_figure(pilot_reps, "fi")
+    assert waits.get_label() == t("plot.alt.waits", "fi", name=PILOT, n=pilot_reps.n)
+    capacity = plots.capacity_figure(pilot_sweep, lang="en").get_label()
+    best = pilot_sweep.best()["ips.coaches"]
+    assert capacity.startswith(t("plot.alt.capacity", "en", kpi="Wait for IPS coaching, 90th percentile",
+                                 setting="Job coaches (FTE)"))
+    assert f"target: at most 30. Dotted line: fewest that meet the target: {best:g}." in capacity
+
+
+def test_finnish_figures_write_numbers_the_finnish_way(pilot_sweep):
+    fig = plots.capacity_figure(pilot_sweep, lang="fi")
+    floor = pilot_sweep.offered_load["ips.coaches"]
+    legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert f"kuormitusraja ({number(floor, 'fi', 1)})" in legend and "," in number(floor, "fi", 1)
+    shares = shown_text(plots.utilisation_figure(lang="fi"))
+    assert percent(0.6, "fi") in shares  # the x axis: share of places in use
+
+
+def test_every_series_and_setting_the_figures_name_has_words():
+    assert {f"plot.series.{name}" for name in SERIES} <= set(keys("plot.series."))
+    assert plots.setting_label("assessment.coordinators", "fi") == "Työkykykoordinaattorit (htv)"
+    assert plots.setting_label("ips.job_finding_share", "en") == "ips.job_finding_share"
+
+
+def test_figures_refuse_an_unknown_language(pilot_reps):
+    with pytest.raises(ValueError, match="sv"):
+        plots.waits_figure(pilot_reps, "sv")
+
+
+@pytest.mark.parametrize("value, lang, shown", [
+    (7, "en", "7"), (7.5, "en", "7.5"), (7.5, "fi", "7,5"), (0.25, "en", "0.25"),
+    (1200, "fi", number(1200, "fi"))])
+def test_amount_keeps_only_the_decimals_a_number_needs(value, lang, shown):
+    assert plots.amount(value, lang) == shown

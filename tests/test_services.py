@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.learning.text import LANGUAGES
+from sim.learning.text import Bilingual, load_data
 from sim.practice import services
 from sim.practice.services import (
     ACTORS,
@@ -41,8 +41,9 @@ ALL_SITUATIONS = [
 ]
 
 
-def bilingual(mapping) -> bool:
-    return set(mapping) == set(LANGUAGES) and all(str(mapping[lang]).strip() for lang in LANGUAGES)
+def bilingual(text) -> bool:
+    """A checked en/fi text from the data file (``load_data`` validated both languages)."""
+    return isinstance(text, Bilingual) and bool(text("en").strip()) and bool(text("fi").strip())
 
 
 # --- data ---------------------------------------------------------------------------
@@ -52,6 +53,19 @@ def test_every_actor_has_names_and_roles_in_both_languages_and_known_sources():
     for actor in ACTORS.values():
         assert bilingual(actor.name) and bilingual(actor.role), actor.id
         assert actor.sources and set(actor.sources) <= KNOWN_CODES, actor.id
+
+
+def test_the_texts_are_the_data_file_s():
+    data = load_data(services.DATA_FILE)
+    assert [a["id"] for a in data["actors"]] == list(ACTORS)
+    assert ACTORS["kela"].name("fi") == next(a for a in data["actors"] if a["id"] == "kela")["name"]["fi"]
+    assert [t["id"] for t in data["role_tasks"]] == [t.id for t in ROLE_TASKS]
+    assert set(data["reasons"]) == set(services.REASONS)
+
+
+def test_every_reason_in_the_data_is_given_for_some_situation():
+    given = {s for situation in ALL_SITUATIONS for s in navigate(situation).suggestions}
+    assert given == set(services.REASONS.values())  # no reason is unreachable, none is made up
 
 
 def test_actor_lookup_error_lists_the_known_actors():
@@ -216,6 +230,7 @@ def test_role_check_flags_a_wrong_actor_and_rejects_unknown_tasks():
 
 def test_ips_first_employer_contact_is_within_thirty_days():
     c = compare_pathways(12, 4, "bond2008")
+    assert all(isinstance(p, services.TimelinePhase) for p in c.stepwise + c.ips)
     assert c.ips_first_contact_month * 30.4 == pytest.approx(30)
     assert c.stepwise_first_contact_month == 12
     assert c.months_earlier == pytest.approx(12 - 30 / 30.4)

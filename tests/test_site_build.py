@@ -96,6 +96,7 @@ def test_pages_show_executed_widgets_as_static_snapshots(site):
     page = (out / "fi" / "04_supported_employment_ips.html").read_text(encoding="utf-8")
     assert page.count('class="tyokyky-snapshot"') == 2  # the pathway comparison and the quiz
     assert "data:image/png;base64," in page  # the figure, rendered at build time
+    assert '<img alt="Vasemmalla aikajana kuukausina' in page  # ... with alt text saying what it shows
     assert "application/vnd.jupyter.widget-view+json" not in page
     assert "Staattinen esikatselu" in page
     start = (out / "en" / "00_start_here.html").read_text(encoding="utf-8")

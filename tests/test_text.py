@@ -80,13 +80,16 @@ def test_bilingual_names_the_place_and_the_missing_language():
     assert bilingual({"en": " a ", "fi": "b"}, "x") == {"en": "a", "fi": "b"}
 
 
-CALL = re.compile(r"""\b_?t\(\s*["']([a-z0-9_]+\.[a-z0-9_.]+)["']""")  # t("quiz.check", ...)
+# t("quiz.check", ...); not a prefix such as t("planner.head." + key), whose keys are dynamic
+CALL = re.compile(r"""\b_?t\(\s*["']([a-z0-9_]+\.[a-z0-9_.]*[a-z0-9_])["']""")
 LITERAL = re.compile(r"""["']([a-z0-9_]+\.[a-z0-9_]+(?:\.[a-z0-9_]+)*)["']""")  # any "family.key" literal
 
 
 def _code() -> str:
-    """Source of every sim module that looks labels up through sim.learning.text."""
-    uses_text = re.compile(r"^\s*from sim\.learning(\.text)? import|^\s*import sim\.learning\.text|^\s*from \.learning", re.M)
+    """Source of every sim module that looks labels up: through sim.learning.text, or as a view
+    (``self._t(...)`` of :class:`sim.widgets.base.View`)."""
+    uses_text = re.compile(r"^\s*(from sim\.learning(\.text)? import|import sim\.learning\.text"
+                           r"|from \.learning|from sim\.widgets\.base import)", re.M)
     files = [p for p in SIM_DIR.rglob("*.py") if p.name != "text.py"
              and uses_text.search(p.read_text(encoding="utf-8"))]
     return "\n".join(path.read_text(encoding="utf-8") for path in files)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+import html
 from pathlib import Path
 
 import pytest
 
 import sim.widgets as sw
-from sim.learning.text import UnknownLanguageError
+from sim.learning.text import UnknownLanguageError, number, percent
 from sim.practice import services
 
 SIM_DIR = Path(__file__).resolve().parents[1] / "sim"
@@ -181,7 +182,8 @@ def test_choosing_another_study_changes_the_bars_and_the_cited_source():
     bars = view.figure.axes[1].patches
     assert [round(b.get_height()) for b in bars] == [40, 25]
     assert "[C24]" in view.figure.axes[1].get_title()
-    assert "IPS 40 %, vertailupalvelu 25 %" in view.summary.value
+    assert f"IPS {percent(0.4, 'fi')}, vertailupalvelu {percent(0.25, 'fi')}" in view.summary.value
+    assert [t.get_text() for t in view.figure.axes[1].texts] == [percent(0.4, "fi"), percent(0.25, "fi")]
 
 
 def test_job_search_assumption_moves_both_first_jobs_but_not_the_gap():
@@ -192,8 +194,37 @@ def test_job_search_assumption_moves_both_first_jobs_but_not_the_gap():
     assert "your assumption" in view.summary.value
 
 
-def test_pathway_snapshot_embeds_the_current_figure():
+def test_sooner_months_are_written_with_one_decimal_in_the_language():
+    view = sw.pathway_comparison(lang="fi", prep_months=12)
+    months = number(view.comparison.months_earlier, "fi", 1)
+    assert months == "11,0" and f"noin {months} kuukautta aiemmin" in view.summary.value
+
+
+def test_pathway_snapshot_embeds_the_current_figure_with_alt_text():
     view = sw.pathway_comparison(lang="en", prep_months=6)
     snapshot = view.snapshot_html()
     assert 'src="data:image/png;base64,' in snapshot
     assert "Stepwise preparation (months): 6" in snapshot
+    alt = view.plot.alt
+    assert alt.startswith("Left: a timeline in months") and "preparation for 6 months" in alt
+    assert f"Bond, Drake & Becker 2008: {percent(0.61, 'en')} with IPS" in alt
+    assert f'alt="{html.escape(alt, quote=True)}"' in snapshot
+
+
+def test_the_views_live_in_one_module_per_concept():
+    assert sw.service_navigator.__module__ == "sim.widgets.services"
+    assert sw.pathway_comparison.__module__ == "sim.widgets.pathway_comparison"
+    assert sw.pathway_figure.__module__ == "sim.widgets.pathway_comparison"
+    assert sw.employer_planner.__module__ == "sim.widgets.employers"
+    assert sw.impact_calculator.__module__ == "sim.widgets.impact"
+
+
+def test_pictures_keep_their_words_without_a_tooltip_that_breaks_jupyterlab():
+    """ipywidgets 8's ImageView crashes in JupyterLab when an Image has a tooltip (it reads the
+    description an Image does not have); the alt text stays on the Python side instead."""
+    from sim.widgets import pathway_comparison
+    from sim.widgets.base import esc
+
+    view = pathway_comparison()
+    assert view.plot.tooltip is None
+    assert view.plot.alt and f'alt="{esc(view.plot.alt)}"' in view.snapshot_html()

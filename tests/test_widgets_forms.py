@@ -1,4 +1,5 @@
-"""Module 5 and 6 forms driven headless: set ``.value`` or click like a learner, read what is shown."""
+"""Module 5 and 6 forms (sim.widgets.fidelity, sim.widgets.caseplan, sim.widgets.benefits) driven
+headless: set ``.value`` or click like a learner, read what is shown."""
 
 from __future__ import annotations
 
@@ -7,15 +8,10 @@ from datetime import date
 import pytest
 
 from sim.learning.text import UnknownLanguageError
-from sim.practice import caseplan, fidelity
-from sim.widgets.forms import (
-    CASE_PLAN_STARTS,
-    FIDELITY_CASES,
-    benefits_calculator,
-    case_ratings,
-    caseplan_builder,
-    fidelity_form,
-)
+from sim.practice import casereview, fidelity
+from sim.widgets.benefits import benefits_calculator
+from sim.widgets.caseplan import CASE_PLAN_STARTS, caseplan_builder
+from sim.widgets.fidelity import FIDELITY_CASES, case_ratings, fidelity_form
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 FACTORIES = {
@@ -160,13 +156,30 @@ def test_explicit_ratings_override_the_default_start():
 
 def test_finnish_form_shows_the_working_translation_note():
     view = fidelity_form(lang="fi")
-    assert fidelity.FI_NAMES_NOTE_FI in view.children[0].value
+    assert fidelity.NAMES_NOTE("fi") in view.children[0].value
     assert "Asiakasmäärä" in view.accordion.children[0].children[0].children[0].value
+    assert fidelity.NAMES_NOTE("en") not in fidelity_form(lang="en").children[0].value
 
 
 def test_form_snapshot_holds_summary_and_figure(kuopio_en):
     snapshot = kuopio_en.snapshot_html()
     assert "Total 79 / 125" in snapshot and 'src="data:image/png;base64,' in snapshot
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", "Bar chart of the 25 item ratings (1–5), grouped by section: Staffing 13/15, "
+           "Organisation 21/40, Services 45/70. Total 79/125, Fair fidelity."),
+    ("fi", "Pylväskaavio 25 kohdan pisteistä (1–5) osioittain: Henkilöstö 13/15, Organisaatio 21/40, "
+           "Palvelut 45/70. Yhteensä 79/125, Kohtalainen."),
+])
+def test_the_review_figure_has_alt_text_saying_what_it_shows(lang, words):
+    view = fidelity_form(lang=lang, case="kuopio_team")
+    assert view.plot.alt == words
+    assert f'<img alt="{words}"' in view.snapshot_html()
+    view.items["S1"].value = 1
+    assert view.plot.alt == words  # the picture, and so its words, change only when redrawn
+    view.draw_button.click()
+    assert "Total 75/125" in view.plot.alt or "Yhteensä 75/125" in view.plot.alt
 
 
 # --- module 6: case-plan builder ----------------------------------------------------------------
@@ -177,7 +190,7 @@ def test_the_weak_start_shows_the_rule_findings_with_sources():
     ids = {f.rule_id for f in view.findings}
     assert {"rapid-search-late", "benefits-counselling-late", "entry-barrier", "support-time-limited",
             "parallel-service-no-owner", "disclosure-not-discussed"} <= ids
-    assert view.findings == caseplan.check(view.plan)
+    assert view.findings == casereview.check(view.plan)
     assert "4 to fix, 6 to check, 1 to note" in view.result.value
     assert "about 84 days after entry" in view.result.value and "[C13]" in view.result.value
     assert "fidelity anchor behind this rule is unconfirmed" in view.result.value
@@ -280,9 +293,28 @@ def test_a_cleared_date_asks_for_a_date_instead_of_failing():
 
 def test_pension_limit_uses_the_share_and_the_floor():
     view = benefits_calculator(lang="en", prior_earnings=3000)
-    assert view.limit == 1200 and "Earnings limit: €1,200.00 a month (40 %" in view.pension_result.value
+    assert view.limit == 1200 and "Earnings limit: €1,200.00 a month (40% of" in view.pension_result.value
+    assert "never below the 2024 floor of €976.59" in view.pension_result.value
     view.pension.value = "partial"
-    assert view.limit == 1800
+    assert view.limit == 1800 and "(60% of" in view.pension_result.value
     view.prior_earnings.value = 1000
     assert view.limit == pytest.approx(976.59)
     assert "[C74]" in view.pension_result.value
+
+
+def test_finnish_sums_and_shares_are_written_the_finnish_way():
+    view = benefits_calculator(lang="fi", benefit=1500, earnings=200, prior_earnings=3000)
+    assert "Etuus tulojen jälkeen: 1\u00a0400,00 € kuukaudessa." in view.result.value
+    assert ("Ansioraja: 1\u00a0200,00 € kuukaudessa (40\u00a0% aiemmista ansioista, "
+            "vähintään vuoden 2024 alaraja 976,59 €).") in view.pension_result.value
+
+
+def test_the_benefit_figure_has_alt_text_saying_what_it_shows():
+    view = benefits_calculator(lang="en", earnings=600)
+    alt = view.plot.alt
+    assert alt.startswith("Line chart over monthly earnings of €0–3,000") and "earnings of €600." in alt
+    view.earnings.value = 1500
+    assert "earnings of €1,500." in view.plot.alt
+    assert f'<img alt="{view.plot.alt}"' in view.snapshot_html()
+    fi = benefits_calculator(lang="fi", earnings=600).plot.alt
+    assert fi.startswith("Viivakaavio") and "ansiot 600 €." in fi

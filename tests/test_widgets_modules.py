@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
-from sim.learning.text import UnknownLanguageError
+from sim.learning.text import UnknownLanguageError, percent
 from sim.practice import employers, impact
-from sim.widgets.modules import EXAMPLE_QUARTERS, employer_planner, impact_calculator
+from sim.widgets.employers import employer_planner
+from sim.widgets.impact import EXAMPLE_QUARTERS, impact_calculator
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 FACTORIES = {
@@ -90,6 +93,11 @@ def test_minutes_per_contact_move_the_hours_against_c14():
     assert "ylittää kuvatut 4–6 tuntia" in view.plan_result.value
 
 
+def test_hours_and_distances_are_written_in_the_language():
+    en, fi = employer_planner(lang="en").result.value, employer_planner(lang="fi").result.value
+    assert "20–37.5 h/week; 6 km" in en and "20–37,5 h/vk; 6 km" in fi
+
+
 def test_planner_snapshot_holds_both_tables():
     snapshot = employer_planner(lang="en").snapshot_html()
     assert "Birchwood Parish Cemetery" in snapshot and "SV6 employer contacts" in snapshot
@@ -102,10 +110,11 @@ def test_calculator_judges_the_example_quarters_like_the_logic():
     view = impact_calculator(lang="en")
     expected = impact.judge_periods(EXAMPLE_QUARTERS)
     assert view.results == expected
-    assert "5 of 24 in competitive work (21 %)" in view.table.value
+    assert f"5 of 24 in competitive work ({percent(5 / 24, 'en')})" in view.table.value
     assert view.table.value.count("too small to judge") == sum(r.too_small for r in expected) == 2
     assert "[C38]" in view.table.value
     assert "about 77 people served" in view.needed.value
+    assert f"With a true rate of {percent(0.41, 'en')} (the average benchmark)" in view.needed.value
 
 
 def test_doubling_the_counts_lets_the_last_quarter_be_judged():
@@ -114,7 +123,7 @@ def test_doubling_the_counts_lets_the_last_quarter_be_judged():
     view.working[3].value = 60
     view.served[3].value = 152
     assert not view.results[-1].too_small
-    assert "Clearly above the minimum benchmark (31 %)" in view.table.value
+    assert f"Clearly above the minimum benchmark ({percent(0.31, 'en')})" in view.table.value
 
 
 def test_lower_confidence_and_exact_method_change_the_intervals():
@@ -122,7 +131,8 @@ def test_lower_confidence_and_exact_method_change_the_intervals():
     wilson95 = view.results[2].proportion
     view.level.value = 0.8
     assert view.results[2].proportion.width < wilson95.width
-    assert "80 %:n luottamusväli" in view.table.value
+    assert f"{percent(0.8, 'fi')}:n luottamusväli" in view.table.value
+    assert view.level.label == percent(0.8, "fi")
     assert "noin 31 palveltua" in view.needed.value
     view.method.value = "exact"
     assert view.results[2].proportion.method == "exact"
@@ -132,6 +142,7 @@ def test_more_working_than_served_is_explained_not_crashed():
     view = impact_calculator(lang="en")
     view.working[1].value = 40
     assert view.results == [] and "More people in work than served in Q2" in view.table.value
+    assert view.plot.layout.display == "none" and 'src="data:image' not in view.snapshot_html()
     view.working[1].value = 9
     assert len(view.results) == 4
 
@@ -147,6 +158,13 @@ def test_figure_follows_the_counts():
     assert [t.get_text() for t in view.figure.axes[0].get_xticklabels()] == ["Q2", "Q3", "Q4"]
 
 
-def test_calculator_snapshot_embeds_the_figure():
-    snapshot = impact_calculator(lang="fi").snapshot_html()
+def test_calculator_snapshot_embeds_the_figure_with_alt_text():
+    view = impact_calculator(lang="fi")
+    snapshot = view.snapshot_html()
     assert 'src="data:image/png;base64,' in snapshot and "Liian vähän ihmisiä" in snapshot
+    alt = view.plot.alt
+    assert html.escape(alt, quote=True) in snapshot and "vuosineljänneksittäin" in alt
+    p = view.results[0].proportion
+    assert f"Q1 {percent(p.rate, 'fi')} ({percent(p.low, 'fi')}–{percent(p.high, 'fi')})" in alt
+    assert f"vähimmäistaso {percent(0.31, 'fi')}" in alt
+    assert alt.count("liian pieni arvioitavaksi") == sum(r.too_small for r in view.results)

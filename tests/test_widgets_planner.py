@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import html
 import io
 import json
 import re
@@ -15,9 +16,12 @@ import pytest
 
 import sim
 from sim import planner
-from sim.cli import KEY_KPIS
+from sim.learning.text import number, t
+from sim.results import KEY_KPIS
 from sim.widgets import app as app_module
+from sim.widgets import capacity as capacity_module
 from sim.widgets.app import PlannerApp, planner_app
+from sim.widgets.base import RunView, View
 from sim.widgets.capacity import capacity_dashboard, pathway_explorer
 
 PILOT = "pohjois-savo-pilot"
@@ -51,6 +55,12 @@ def visible(w: widgets.Widget) -> bool:
     return w.layout.display != "none"
 
 
+def pictured(image: widgets.Image, alt_start: str) -> bool:
+    """A PNG is shown, with alt text (its title) that starts as the strings file says."""
+    return (visible(image) and bytes(image.value).startswith(b"\x89PNG")
+            and image.alt.startswith(alt_start))
+
+
 @pytest.fixture
 def app() -> PlannerApp:
     return planner_app(scenario=PILOT, replications=4)
@@ -74,8 +84,8 @@ def test_explorer_shows_the_jam_when_coaches_are_too_few():
     e.run_button.click()
     jammed = float(cell(e.table.value, "ips_wait_days.mean"))
     assert "3 replications" in e.status.value
-    assert visible(e.plot) and bytes(e.plot.value).startswith(b"\x89PNG")
-    assert visible(e.waits_plot) and e.reps.n == 3
+    assert pictured(e.plot, f"Line chart for {PILOT} over the days of the run")
+    assert pictured(e.waits_plot, t("plot.alt.waits", "en", name=PILOT, n=3)) and e.reps.n == 3
     e.coaches.value = 4
     e.run_button.click()
     assert float(cell(e.table.value, "ips_wait_days.mean")) < jammed / 10
@@ -95,6 +105,7 @@ def test_explorer_speaks_finnish():
     assert e.run_button.description == "Aja"
     e.run_button.click()
     assert "Odotus työhönvalmennukseen" in e.table.value and "toistoa" in e.status.value
+    assert pictured(e.waits_plot, t("plot.alt.waits", "fi", name=PILOT, n=2))
 
 
 def test_explorer_is_displayed_through_its_widget():
@@ -106,6 +117,27 @@ def test_explorer_is_displayed_through_its_widget():
         pathway_explorer("sv")
 
 
+def test_planner_views_share_the_one_view_base_and_its_static_snapshot():
+    e = pathway_explorer(scenario=PILOT, replications=2)
+    for view in (e, capacity_dashboard(scenario=PILOT), planner_app(scenario=PILOT)):
+        assert isinstance(view, RunView) and isinstance(view, View) and view.widget is view
+    assert "Pathway explorer" in e.snapshot_html() and "<img" not in e.snapshot_html()
+    e.run_button.click()
+    snapshot = e._repr_mimebundle_()["text/html"]
+    alt = html.escape(e.waits_plot.alt, quote=True)
+    assert f'<img alt="{alt}"' in snapshot and 'data-key="ips_wait_days.mean"' in snapshot
+    assert "<input" not in snapshot  # controls need a kernel: only text and pictures
+
+
+def test_a_failing_run_in_a_course_view_is_shown_in_its_status_line(monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+    monkeypatch.setattr(capacity_module, "replicate", fail)
+    e = pathway_explorer(scenario=PILOT, replications=2)
+    e.run_button.click()
+    assert e.status.value == "RuntimeError: the disk is full" and not e.run_button.disabled
+
+
 # --- capacity dashboard -----------------------------------------------------------------------
 
 def test_dashboard_finds_the_fewest_coaches_meeting_the_target():
@@ -115,7 +147,8 @@ def test_dashboard_finds_the_fewest_coaches_meeting_the_target():
     best = d.result.best()["ips.coaches"]
     assert d.answer_data["best"] == best
     assert f"with 95 % confidence): {best:g}." in d.answer.value
-    assert f'<tr data-key="{best}">' in d.table.value and visible(d.plot)
+    assert f'<tr data-key="{best}">' in d.table.value
+    assert pictured(d.plot, "Chart of Wait for IPS coaching, 90th percentile for each value of Job coaches")
     assert d.progress.value == d.progress.max > 0
 
 
@@ -143,8 +176,9 @@ def test_run_fills_the_table_progress_plots_and_downloads(app):
     assert app.progress.value == app.progress.max == 4
     assert "4 replications" in app.status.value
     assert app.table.value.count("<tr data-key=") == len(KEY_KPIS)
-    for image in (app.waits_plot, app.series_plot, app.outcomes_plot):
-        assert visible(image) and bytes(image.value).startswith(b"\x89PNG")
+    for image, key in ((app.waits_plot, "plot.alt.waits"), (app.series_plot, "plot.alt.series"),
+                       (app.outcomes_plot, "plot.alt.outcomes")):
+        assert pictured(image, t(key, "en", name=PILOT, n=4, series="").split(":")[0])
     files = links(app.downloads.value)
     assert set(files) == {"tyo-dl-summary-csv", "tyo-dl-summary-xlsx", "tyo-dl-run-json"}
 
@@ -183,7 +217,7 @@ def test_csv_download_decodes_to_the_summary_of_the_run(app):
         app.reps.ci("ips_wait_days.mean").mean)
     assert got["ips_wait_days.mean"]["replications"] == "4"
     shown = cell(app.table.value, "ips_wait_days.mean")
-    assert shown == f"{float(got['ips_wait_days.mean']['mean']):.1f}"
+    assert shown == number(float(got["ips_wait_days.mean"]["mean"]), "en", 1)
 
 
 def test_xlsx_and_run_record_downloads(app):
@@ -205,7 +239,8 @@ def test_compare_a_with_edited_b_side_by_side(app):
     assert app.comparison.alternatives["B"].scenario.ips.coaches == 4
     assert app.comparison.base.scenario == app.scenario_a
     assert app.compare_table.value.count("<tr data-key=") == len(planner.COMPARE_KPIS)
-    assert "A: as loaded" in app.compare_table.value and visible(app.compare_plot)
+    assert "A: as loaded" in app.compare_table.value
+    assert pictured(app.compare_plot, "Chart of the paired difference from the base scenario")
     assert "tyo-dl-comparison-csv" in links(app.downloads.value)
     assert app.progress.value == app.progress.max == 8
 
@@ -215,7 +250,7 @@ def test_staffing_sweep_answers_with_the_fewest_coaches(app):
     app.sweep_button.click()
     best = app.sweep_result.best()["ips.coaches"]
     assert app.answer["best"] == best and f"confidence): {best:g}." in app.sweep_answer.value
-    assert visible(app.sweep_plot) and '<tr data-key="' in app.sweep_table.value
+    assert pictured(app.sweep_plot, "Chart of") and '<tr data-key="' in app.sweep_table.value
     name, _, data = links(app.downloads.value)["tyo-dl-sweep-csv"]
     assert name == "sweep.csv" and data.decode().startswith("ips.coaches,metric,")
 
@@ -227,7 +262,7 @@ def test_broken_upload_shows_the_loaders_message_and_keeps_the_scenario(app):
         sim.scenario_from_text(BROKEN, origin="broken.yaml")
     app.upload.value = upload("broken.yaml", BROKEN.encode())
     assert visible(app.error)
-    assert f"<pre>{planner._esc(str(expected.value))}</pre>" in app.error.value
+    assert f"<pre>{html.escape(str(expected.value), quote=True)}</pre>" in app.error.value
     assert "still in use" in app.error.value
     assert app.scenario_a == sim.preset(PILOT) and app.table.value == table
     assert app.upload.value == ()  # cleared, so the fixed file can be uploaded again
@@ -271,6 +306,7 @@ def test_language_switch_redraws_labels_tables_and_answers(app):
     assert "Tunnuslukujen yhteenveto" in app.downloads.value
     assert "ohjausta vuodessa" in app.scenario_info.value
     assert "4 toistoa" in app.status.value
+    assert app.waits_plot.alt.startswith("Pylväskaavio") and app.lang_toggle.label == "Suomi"
     app.set_language("en")  # the same from code: the toggle follows
     assert app.lang_toggle.value == "en" and app.run_button.description == "Run"
     assert "Wait for IPS coaching" in app.table.value

@@ -1,7 +1,9 @@
 """Self-check quizzes: load a quiz, check an answer, explain every option.
 
 Quizzes live in ``sim/data/quizzes/<quiz_id>.yaml`` with English and Finnish
-side by side. The right answers are stored only as salted SHA-256 hashes of
+side by side; every text is checked by :func:`sim.learning.text.bilingual` (both
+languages, the same ``{placeholders}``) and kept as a :class:`~sim.learning.text.Bilingual`.
+The right answers are stored only as salted SHA-256 hashes of
 ``"<quiz_id>:<question_id>:<option_id>"``, so neither the notebook nor the YAML
 shows them as plain text; the checker hashes a learner's choice and compares.
 
@@ -28,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from sim.learning.text import DATA_DIR, bilingual, check_language, t
+from sim.learning.text import DATA_DIR, Bilingual, bilingual, check_language, t
 
 __all__ = [
     "QUIZ_DIR",
@@ -59,8 +61,8 @@ class Option:
     """One answer option with its text and why it is (or is not) right."""
 
     id: str
-    text: Mapping[str, str]
-    explanation: Mapping[str, str]
+    text: Bilingual
+    explanation: Bilingual
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,11 @@ class Question:
 
     id: str
     kind: str
-    prompt: Mapping[str, str]
+    prompt: Bilingual
     key: tuple[str, ...]
     options: tuple[Option, ...] = ()
-    explanation: Mapping[str, str] | None = None  # numeric questions
-    unit: Mapping[str, str] | None = None  # numeric questions
+    explanation: Bilingual | None = None  # numeric questions
+    unit: Bilingual | None = None  # numeric questions
     decimals: int = 0
     tolerance: int = 0  # in units of 10**-decimals
     sources: tuple[str, ...] = ()
@@ -90,7 +92,7 @@ class Quiz:
     """A module's self-check quiz."""
 
     id: str
-    title: Mapping[str, str]
+    title: Bilingual
     questions: tuple[Question, ...]
 
     def question(self, question_id: str) -> Question:
@@ -170,7 +172,8 @@ def _parse_question(quiz_id: str, raw: Mapping[str, Any], where: str) -> Questio
         raise ValueError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
     key = tuple(str(h) for h in (raw.get("key") or ()))
     if not key or not all(re.fullmatch(r"[0-9a-f]{64}", h) for h in key):
-        raise ValueError(f"{where}: key must be a list of sha256 hex digests (python -m sim.learning.quiz key)")
+        raise ValueError(f"{where}: key must be a list of sha256 hex digests "
+                         "(python -m sim.learning.quiz key)")
     common = dict(
         id=qid,
         kind=kind,

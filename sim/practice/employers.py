@@ -1,6 +1,7 @@
 """Job development: match a job seeker with employers, and check a coach's weekly employer contacts.
 
-Two pure pieces behind the module 7 planner (domain.md §1.3 items SV5–SV7, §5.2):
+Two pure pieces behind the module 7 planner (job development: IPS-25 items SV5–SV7 in
+``sim/data/practice/fidelity.yaml``, IPS principle 4 [C13], the coach's hours [C14]):
 
 * :func:`match` / :func:`rank` score how well a fictional employer's needs fit a fictional job
   seeker's preferences, strengths, hours, travel and the working conditions they want to avoid.
@@ -12,7 +13,10 @@ Two pure pieces behind the module 7 planner (domain.md §1.3 items SV5–SV7, §
   the hours with the 4–6 hours of job development a week the IPS Employment Center describes
   (C14). The SV5/SV6 anchors, including "six or more contacts a week", are unconfirmed [U].
 
-Everyone and every employer in :data:`EXAMPLE_SEEKER` and :data:`EXAMPLE_EMPLOYERS` is fictional.
+The labels, the notes' wording and the example case are data in ``sim/data/practice/employers.yaml``,
+read through :func:`sim.learning.text.load_data`; every text there is a
+:class:`~sim.learning.text.Bilingual`. Everyone and every employer in :data:`EXAMPLE_SEEKER` and
+:data:`EXAMPLE_EMPLOYERS` is fictional.
 """
 
 from __future__ import annotations
@@ -20,58 +24,33 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 
+from sim.learning.text import LANGUAGES, Bilingual, bilingual, load_data, number, percent
 from sim.practice import fidelity
 
 __all__ = [
     "CONDITIONS", "ContactPlanCheck", "EXAMPLE_EMPLOYERS", "EXAMPLE_SEEKER", "Employer",
     "EmployerError", "FIELDS", "FIT_LEVELS", "JOB_DEVELOPMENT_HOURS", "JobSeeker", "LOG_REVIEWS",
-    "Match", "Note", "SV6_TOP_ANCHOR_CONTACTS", "STRENGTHS", "WEIGHTS", "check_contact_plan",
+    "Match", "Note", "SV6_TOP_ANCHOR_CONTACTS", "STRENGTHS", "WEIGHTS", "amount", "check_contact_plan",
     "label", "match", "rank",
 ]
+
+DATA_FILE = "practice/employers.yaml"
+_DATA = load_data(DATA_FILE)
 
 
 class EmployerError(ValueError):
     """Bad job-seeker, employer or plan data; the message names the field and the fix."""
 
 
-def _labels(**pairs: tuple[str, str]) -> Mapping[str, Mapping[str, str]]:
-    return MappingProxyType({k: MappingProxyType({"en": en, "fi": fi}) for k, (en, fi) in pairs.items()})
-
-
 #: Kinds of work (key -> label in English and Finnish).
-FIELDS = _labels(
-    retail=("Shop and retail work", "Kaupan ala"),
-    warehouse=("Warehouse and logistics", "Varasto ja logistiikka"),
-    cafe=("Café, restaurant and kitchen work", "Kahvila-, ravintola- ja keittiötyö"),
-    cleaning=("Cleaning and property services", "Siivous ja kiinteistöpalvelut"),
-    outdoor=("Parks, grounds and outdoor work", "Viheralueet ja ulkotyöt"),
-    office=("Office and IT support", "Toimisto- ja IT-tuki"),
-    care=("Care assistance", "Hoiva-avustajan työ"),
-    production=("Production and assembly", "Tuotanto ja kokoonpano"),
-)
+FIELDS: Mapping[str, Bilingual] = MappingProxyType(_DATA["fields"])
 #: Strengths a person brings and an employer may look for.
-STRENGTHS = _labels(
-    reliable=("Reliable and punctual", "Luotettava ja täsmällinen"),
-    customers=("Good with customers", "Hyvä asiakaspalvelija"),
-    precise=("Careful, precise work", "Huolellinen ja tarkka"),
-    physical=("Physically fit", "Hyvä fyysinen kunto"),
-    computers=("Computer skills", "Tietotekniikkataidot"),
-    driving=("Driving licence", "Ajokortti"),
-    languages=("Swedish or English", "Ruotsin tai englannin taito"),
-    independent=("Works independently", "Itsenäinen työote"),
-)
+STRENGTHS: Mapping[str, Bilingual] = MappingProxyType(_DATA["strengths"])
 #: Features of a job that a person may want to avoid and an employer may be able to change.
-CONDITIONS = _labels(
-    early=("Early-morning shifts", "Aikaiset aamuvuorot"),
-    evenings=("Evening or weekend shifts", "Ilta- tai viikonlopputyö"),
-    lifting=("Heavy lifting", "Raskaat nostot"),
-    busy=("Noisy, hectic setting", "Meluisa ja kiireinen ympäristö"),
-    constant_customers=("Constant customer contact", "Jatkuva asiakaskontakti"),
-    alone=("Working alone", "Yksin työskentely"),
-)
+CONDITIONS: Mapping[str, Bilingual] = MappingProxyType(_DATA["conditions"])
 #: Points out of 100 for each part of a match (the team's own weighting, see module docstring).
 WEIGHTS: Mapping[str, int] = MappingProxyType({"preference": 40, "strengths": 30, "hours": 15,
                                                 "travel": 15})
@@ -89,9 +68,20 @@ def label(kind: str, key: str, lang: str = "en") -> str:
         raise EmployerError(f"kind must be 'field', 'strength' or 'condition', got {kind!r}")
     if key not in table:
         raise EmployerError(f"unknown {kind} {key!r}; use one of {', '.join(table)}")
-    if lang not in ("en", "fi"):
-        raise EmployerError(f"lang must be 'en' or 'fi', got {lang!r}")
-    return table[key][lang]
+    return table[key](lang)
+
+
+def _decimals(value: float) -> int:
+    return 0 if round(value, 1) == round(value) else 1
+
+
+def amount(value: float, lang: str = "en") -> str:
+    """Hours, kilometres or contacts as people write them: ``4``, ``4.5`` (``4,5`` in Finnish).
+
+    One decimal at most, shown only when there is one; the format is
+    :func:`sim.learning.text.number`'s.
+    """
+    return number(value, lang, _decimals(value))
 
 
 def _keys(values: Iterable[str], table: Mapping, name: str) -> tuple[str, ...]:
@@ -149,7 +139,7 @@ class Employer:
     conditions: tuple[str, ...] = ()
     adjustable: tuple[str, ...] = ()
     hiring_now: bool = False
-    task: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({"en": "", "fi": ""}))
+    task: Bilingual | None = None  # what the work is, for the planner's table
 
     def __post_init__(self) -> None:
         if self.field not in FIELDS:
@@ -239,15 +229,12 @@ class Note:
 
     key: str
     level: str  # "ok", "warning" or "info"
-    en: str
-    fi: str
+    text: Bilingual
     sources: tuple[str, ...] = ()
     unconfirmed: bool = False
 
     def message(self, lang: str = "en") -> str:
-        if lang not in ("en", "fi"):
-            raise EmployerError(f"lang must be 'en' or 'fi', got {lang!r}")
-        return self.en if lang == "en" else self.fi
+        return self.text(lang)
 
 
 @dataclass(frozen=True)
@@ -266,13 +253,23 @@ class ContactPlanCheck:
     notes: tuple[Note, ...]
 
 
-def _fmt(x: float, lang: str = "en") -> str:
-    text = f"{x:.1f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",") if lang == "fi" else text
+_NOTES: Mapping[str, Mapping] = _DATA["notes"]
+_LOG_TEXT: Mapping[str, Bilingual] = _DATA["log_review"]
 
 
-_LOG_TEXT = {"weekly": ("weekly", "viikoittain"), "monthly": ("monthly", "kuukausittain"),
-             "none": ("never", "ei lainkaan")}
+def _note(key: str, contacts: float, share: float, hours: float, sv5: int, sv6: int, log_review: str) -> Note:
+    """The note *key* of ``employers.yaml`` with the plan's figures written in each language."""
+    spec = _NOTES[key]
+    low, high = JOB_DEVELOPMENT_HOURS
+
+    def fill(lang: str) -> str:
+        return spec["text"](lang, contacts=amount(contacts, lang), hours=amount(hours, lang),
+                            share=percent(share / 100, lang, _decimals(share)), sv5=sv5, sv6=sv6,
+                            low=amount(low, lang), high=amount(high, lang),
+                            how_often=_LOG_TEXT[log_review](lang))
+
+    text = bilingual({lang: fill(lang) for lang in LANGUAGES}, f"{DATA_FILE}: notes.{key}")
+    return Note(key, spec["level"], text, tuple(spec["sources"]), spec["unconfirmed"])
 
 
 def check_contact_plan(contacts_per_week: float, preference_share_pct: float = 90,
@@ -295,97 +292,18 @@ def check_contact_plan(contacts_per_week: float, preference_share_pct: float = 9
     low, high = JOB_DEVELOPMENT_HOURS
     band = "below" if hours < low else ("above" if hours > high else "within")
     top = contacts >= SV6_TOP_ANCHOR_CONTACTS
-    notes = []
-    if top and log_review == "weekly":
-        notes.append(Note("sv6_top", "ok",
-                          f"{_fmt(contacts)} contacts a week with a weekly-reviewed log reaches the top SV6 "
-                          "anchor (six or more); that anchor is unconfirmed.",
-                          f"{_fmt(contacts, 'fi')} kontaktia viikossa ja viikoittain läpikäyty loki yltää "
-                          "SV6:n ylimpään kuvaukseen (vähintään kuusi); kuvaus on vahvistamaton.",
-                          unconfirmed=True))
-    elif top:
-        notes.append(Note("sv6_log", "warning",
-                          f"{_fmt(contacts)} contacts a week is enough for the top SV6 anchor, but a log "
-                          f"reviewed {_LOG_TEXT[log_review][0]} caps the rating at {sv6}; review it weekly. "
-                          "The anchor is unconfirmed.",
-                          f"{_fmt(contacts, 'fi')} kontaktia viikossa riittäisi SV6:n ylimpään kuvaukseen, "
-                          f"mutta lokin läpikäynti ({_LOG_TEXT[log_review][1]}) rajaa pisteet tasolle {sv6}; "
-                          "käykää loki läpi "
-                          "viikoittain. Kuvaus on vahvistamaton.", unconfirmed=True))
-    else:
-        notes.append(Note("sv6_few", "warning",
-                          f"{_fmt(contacts)} contacts a week rates {sv6} on SV6; the top anchor asks for "
-                          "six or more (unconfirmed).",
-                          f"{_fmt(contacts, 'fi')} kontaktia viikossa antaa SV6:sta {sv6} pistettä; "
-                          "ylin kuvaus "
-                          "edellyttää vähintään kuutta (vahvistamaton).", unconfirmed=True))
+    keys = ["sv6_top" if top and log_review == "weekly" else "sv6_log" if top else "sv6_few"]
     if sv5 < 5:
-        notes.append(Note("sv5_low", "warning",
-                          f"Only {_fmt(share)} % of contacts follow job seekers' preferences (SV5 rating "
-                          f"{sv5}). Choose employers from the profiles, not from the vacancy lists "
-                          "(principle 4).",
-                          f"Vain {_fmt(share, 'fi')} % kontakteista perustuu työnhakijoiden toiveisiin (SV5: "
-                          f"{sv5} pistettä). Valitse työnantajat profiilien, ei avoimien paikkojen "
-                          "perusteella (periaate 4).", ("C13",), unconfirmed=True))
-    hours_text = {
-        "below": ("{h} h of job development is less than the 4–6 hours a week described for an IPS "
-                  "coach.", "{h} tuntia työnantajatyötä jää alle IPS-valmentajalle kuvatun 4–6 tunnin "
-                  "viikossa."),
-        "within": ("{h} h of job development is within the 4–6 hours a week described for an IPS coach.",
-                   "{h} tuntia työnantajatyötä on IPS-valmentajalle kuvatun 4–6 viikkotunnin sisällä."),
-        "above": ("{h} h of job development is more than the 4–6 hours a week described; check the "
-                  "time per contact or the rest of the week.", "{h} tuntia työnantajatyötä ylittää "
-                  "kuvatut 4–6 tuntia viikossa; tarkista kontaktin kesto tai muu viikko."),
-    }[band]
-    notes.append(Note(f"hours_{band}", "ok" if band == "within" else "info",
-                      hours_text[0].format(h=_fmt(hours)), hours_text[1].format(h=_fmt(hours, "fi")),
-                      ("C14",)))
+        keys.append("sv5_low")
+    keys.append(f"hours_{band}")
+    notes = [_note(key, contacts, share, hours, sv5, sv6, log_review) for key in keys]
     return ContactPlanCheck(contacts, share, log_review, minutes, hours, sv5, sv6, top, band, tuple(notes))
 
 
 # --------------------------------------------------------------------------- fictional example data
 
-
-def _task(en: str, fi: str) -> Mapping[str, str]:
-    return MappingProxyType({"en": en, "fi": fi})
-
-
 #: A fictional job seeker in Jyväskylä (Keski-Suomi), as used in module 7.
-EXAMPLE_SEEKER = JobSeeker(name="Mikko (fictional)", preferred_fields=("warehouse", "outdoor"),
-                           strengths=("reliable", "physical", "driving", "independent"),
-                           max_hours_week=25, max_travel_km=12, avoid=("busy", "constant_customers"))
+EXAMPLE_SEEKER = JobSeeker(**_DATA["example_seeker"])
 
 #: Fictional employers around Jyväskylä; names are invented and resemble no real firm on purpose.
-EXAMPLE_EMPLOYERS: Sequence[Employer] = (
-    Employer(id="e1", name="Lakeside Spare Parts Oy", field="warehouse",
-             needs=("reliable", "precise", "computers"), hours_week=37.5, min_hours_week=20,
-             distance_km=6, conditions=("early",), adjustable=("early",),
-             task=_task("Picking and packing orders for workshops",
-                        "Tilausten keräily ja pakkaus korjaamoille")),
-    Employer(id="e2", name="Green Courtyard Services", field="outdoor",
-             needs=("physical", "driving", "independent"), hours_week=30, min_hours_week=20,
-             distance_km=9, conditions=("early", "alone"), adjustable=("early",),
-             task=_task("Grounds care for housing companies", "Taloyhtiöiden piha- ja viheralueiden hoito")),
-    Employer(id="e3", name="Harbour Street Grocery", field="retail", needs=("customers", "reliable"),
-             hours_week=20, distance_km=3, conditions=("busy", "constant_customers", "evenings"),
-             adjustable=("evenings",), hiring_now=True,
-             task=_task("Shelf filling and checkout", "Hyllytys ja kassatyö")),
-    Employer(id="e4", name="Ridge Logistics Terminal", field="warehouse",
-             needs=("physical", "driving", "reliable"), hours_week=37.5, distance_km=16,
-             conditions=("busy", "lifting", "evenings"), hiring_now=True,
-             task=_task("Loading and forklift work in a terminal", "Lastaus ja trukkityö terminaalissa")),
-    Employer(id="e5", name="Birchwood Parish Cemetery", field="outdoor",
-             needs=("physical", "independent"), hours_week=25, distance_km=11, conditions=("alone",),
-             task=_task("Seasonal grounds work", "Kausiluonteiset hautausmaan ulkotyöt")),
-    Employer(id="e6", name="North Shore Café", field="cafe", needs=("customers",), hours_week=15,
-             distance_km=4, conditions=("busy", "constant_customers"), hiring_now=True,
-             task=_task("Dishwashing and café counter", "Astianpesu ja kahvilan tiski")),
-    Employer(id="e7", name="Pinewood Assembly Ltd", field="production", needs=("precise", "reliable"),
-             hours_week=37.5, min_hours_week=25, distance_km=8, conditions=("busy",),
-             adjustable=("busy",), task=_task("Assembling electrical fittings",
-                                              "Sähkötarvikkeiden kokoonpano")),
-    Employer(id="e8", name="City Recycling Depot", field="cleaning", needs=("physical", "reliable"),
-             hours_week=20, distance_km=7, conditions=("lifting",), adjustable=("lifting",),
-             task=_task("Sorting and yard work at a recycling depot",
-                        "Lajittelu ja pihatyöt kierrätysasemalla")),
-)
+EXAMPLE_EMPLOYERS: Sequence[Employer] = tuple(Employer(**raw) for raw in _DATA["example_employers"])

@@ -9,6 +9,10 @@ The rule for "too small to judge" is the course team's own: when the interval st
 the minimum and the excellent benchmark, the data cannot tell a struggling service from an excellent
 one. Trial and Finnish results (:data:`REFERENCES`) measure "ever worked during follow-up", not a
 quarter's rate, so they are listed for context and never used as quarterly benchmarks.
+
+The benchmarks, references and every sentence shown are data in ``sim/data/practice/impact.yaml``,
+read through :func:`sim.learning.text.load_data`; rates are written with
+:func:`sim.learning.text.percent` (``41%`` in English, ``41 %`` in Finnish).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from types import MappingProxyType
 from matplotlib.figure import Figure
 from scipy import stats
 
+from sim.learning.text import Bilingual, check_language, load_data, percent
+
 __all__ = [
     "BENCHMARKS", "BENCHMARK_SOURCES", "Benchmark", "BANDS", "ImpactError", "METHODS",
     "PeriodResult", "Proportion", "REFERENCES", "Reference", "band", "band_label",
@@ -30,6 +36,8 @@ __all__ = [
 ]
 
 METHODS = ("wilson", "exact")
+DATA_FILE = "practice/impact.yaml"
+_DATA = load_data(DATA_FILE)
 
 
 class ImpactError(ValueError):
@@ -38,34 +46,25 @@ class ImpactError(ValueError):
 
 @dataclass(frozen=True)
 class Benchmark:
-    """A quarterly competitive-employment benchmark for routine IPS practice (C38)."""
+    """A quarterly competitive-employment benchmark for routine IPS practice (C38).
+
+    ``label("fi")`` names it on its own; ``clear`` is its form after "clearly above/below" and
+    ``unclear`` its form in "cannot be told apart from" (Finnish needs a different case for each).
+    """
 
     key: str
     rate: float
-    label_en: str
-    label_fi: str
-    genitive_fi: str  # "yli keskitason", "alle keskitason"
-    illative_fi: str  # "suhde keskitasoon"
-
-    def label(self, lang: str = "en") -> str:
-        return self.label_en if _lang(lang) == "en" else self.label_fi
+    label: Bilingual
+    clear: Bilingual
+    unclear: Bilingual
 
 
-BENCHMARKS = (
-    Benchmark("minimum", 0.31, "minimum", "vähimmäistaso", "vähimmäistason", "vähimmäistasoon"),
-    Benchmark("average", 0.41, "average", "keskitaso", "keskitason", "keskitasoon"),
-    Benchmark("excellent", 0.50, "excellent", "erinomainen taso", "erinomaisen tason", "erinomaiseen tasoon"),
-)
-BENCHMARK_SOURCES = ("C38",)
+BENCHMARKS = tuple(Benchmark(**raw) for raw in _DATA["benchmarks"])
+BENCHMARK_SOURCES = tuple(_DATA["benchmark_sources"])
 _BENCH = {b.key: b for b in BENCHMARKS}
 
 #: Bands of a point estimate against the benchmarks, lowest first.
-BANDS: Mapping[str, tuple[str, str]] = MappingProxyType({
-    "below_minimum": ("below the minimum benchmark", "alle vähimmäistason"),
-    "minimum": ("at or above the minimum benchmark", "vähimmäistasolla tai sen yli"),
-    "average": ("at or above the average benchmark", "keskitasolla tai sen yli"),
-    "excellent": ("at or above the excellent benchmark", "erinomaisella tasolla"),
-})
+BANDS: Mapping[str, Bilingual] = MappingProxyType(_DATA["bands"])
 
 
 @dataclass(frozen=True)
@@ -73,37 +72,14 @@ class Reference:
     """A published employment result for context: share who worked, with what follow-up."""
 
     key: str
-    label_en: str
-    label_fi: str
+    label: Bilingual
     ips: float
     comparison: float | None
-    measure_en: str
-    measure_fi: str
+    measure: Bilingual
     sources: tuple[str, ...]
 
 
-REFERENCES = (
-    Reference("bond2008", "11 trials of high-fidelity IPS", "11 laatukriteerit täyttävän IPS:n tutkimusta",
-              0.61, 0.23, "competitive work during follow-up", "työssä avoimilla työmarkkinoilla seurannassa",
-              ("C25",)),
-    Reference("bond2012", "Trials outside the US", "Yhdysvaltojen ulkopuoliset tutkimukset", 0.47, None,
-              "competitive work during follow-up", "työssä avoimilla työmarkkinoilla seurannassa", ("C26",)),
-    Reference("eqolise", "EQOLISE, six European centres", "EQOLISE, kuusi eurooppalaista keskusta",
-              0.55, 0.28, "worked at least one day in 18 months",
-              "työskenteli vähintään päivän 18 kuukaudessa", ("C27",)),
-    Reference("thl2024", "THL IPS evaluation, Finland", "THL:n IPS-arviointi", 0.49, None,
-              "open-market paid work during coaching",
-              "palkkatyötä avoimilta työmarkkinoilta valmennuksen aikana",
-              ("C44",)),
-    Reference("varma2022", "Varma pension-rehabilitation pilot", "Varman työeläkekuntoutuksen pilotti",
-              0.40, 0.25, "in paid work at 12 months", "palkkatyössä 12 kuukauden kohdalla", ("C24",)),
-)
-
-
-def _lang(lang: str) -> str:
-    if lang not in ("en", "fi"):
-        raise ImpactError(f"lang must be 'en' or 'fi', got {lang!r}")
-    return lang
+REFERENCES = tuple(Reference(**{**raw, "sources": tuple(raw["sources"])}) for raw in _DATA["references"])
 
 
 def _count(value: object, name: str) -> int:
@@ -187,9 +163,10 @@ def band(rate: float) -> str:
 
 
 def band_label(band_key: str, lang: str = "en") -> str:
+    """What a band key means, in *lang* ("at or above the average benchmark")."""
     if band_key not in BANDS:
         raise ImpactError(f"unknown band {band_key!r}; use one of {list(BANDS)}")
-    return BANDS[band_key][0 if _lang(lang) == "en" else 1]
+    return BANDS[band_key](lang)
 
 
 def verdicts(p: Proportion) -> dict[str, str]:
@@ -205,8 +182,7 @@ def too_small_to_judge(p: Proportion) -> bool:
     return p.low <= _BENCH["minimum"].rate and p.high >= _BENCH["excellent"].rate
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f} %"
+_MESSAGE: Mapping[str, Bilingual] = _DATA["message"]
 
 
 @dataclass(frozen=True)
@@ -229,18 +205,12 @@ class PeriodResult:
 
     def message(self, lang: str = "en") -> str:
         """A one-paragraph reading of the result in English or Finnish."""
-        lang = _lang(lang)
         p = self.proportion
-        level = f"{100 * p.level:.0f} %"
-        head = (f"{p.k} of {p.n} in competitive work ({_pct(p.rate)}); {level} interval "
-                f"{_pct(p.low)}–{_pct(p.high)}." if lang == "en" else
-                f"{p.k}/{p.n} työssä avoimilla työmarkkinoilla ({_pct(p.rate)}); {level}:n "
-                f"luottamusväli {_pct(p.low)}–{_pct(p.high)}.")
+        head = _MESSAGE["head"](lang, k=p.k, n=p.n, rate=percent(p.rate, lang), level=percent(p.level, lang),
+                                low=percent(p.low, lang), high=percent(p.high, lang))
         if self.too_small:
-            tail = ("Too few people to judge: the interval contains both the minimum (31 %) and the "
-                    "excellent (50 %) benchmark." if lang == "en" else
-                    "Liian vähän ihmisiä arvioitavaksi: luottamusväli sisältää sekä vähimmäistason "
-                    "(31 %) että erinomaisen tason (50 %).")
+            tail = _MESSAGE["too_small"](lang, minimum=percent(_BENCH["minimum"].rate, lang),
+                                         excellent=percent(_BENCH["excellent"].rate, lang))
             return f"{head} {tail}"
         above = [b for b in BENCHMARKS if self.verdicts[b.key] == "above"]
         below = [b for b in BENCHMARKS if self.verdicts[b.key] == "below"]
@@ -248,20 +218,15 @@ class PeriodResult:
         parts = []
         if above:
             b = above[-1]
-            parts.append(f"clearly above the {b.label_en} benchmark ({_pct(b.rate)})" if lang == "en"
-                         else f"selvästi yli {b.genitive_fi} ({_pct(b.rate)})")
+            parts.append(_MESSAGE["clearly_above"](lang, benchmark=b.clear(lang), rate=percent(b.rate, lang)))
         if below:
             b = below[0]
-            parts.append(f"clearly below the {b.label_en} benchmark ({_pct(b.rate)})" if lang == "en"
-                         else f"selvästi alle {b.genitive_fi} ({_pct(b.rate)})")
+            parts.append(_MESSAGE["clearly_below"](lang, benchmark=b.clear(lang), rate=percent(b.rate, lang)))
         if unclear:
-            if lang == "en":
-                names = " and ".join(f"{b.label_en} ({_pct(b.rate)})" for b in unclear)
-                parts.append(f"cannot be told apart from the {names} benchmark"
-                             + ("s" if len(unclear) > 1 else ""))
-            else:
-                names = " ja ".join(f"{b.illative_fi} ({_pct(b.rate)})" for b in unclear)
-                parts.append(f"suhde {names} jää epäselväksi")
+            names = f" {_MESSAGE['and'](lang)} ".join(f"{b.unclear(lang)} ({percent(b.rate, lang)})"
+                                                     for b in unclear)
+            key = "unclear_many" if len(unclear) > 1 else "unclear_one"
+            parts.append(_MESSAGE[key](lang, benchmarks=names))
         joined = "; ".join(parts)
         return f"{head} {joined[0].upper()}{joined[1:]}."
 
@@ -303,15 +268,12 @@ def served_needed(rate: float = 0.41, level: float = 0.95, method: str = "wilson
     raise ImpactError(f"no n up to {max_n} separates the benchmarks at rate {rate}")
 
 
-_GREY_NOTE = {"en": "Grey: too small to judge (the interval contains both 31 % and 50 %).",
-              "fi": "Harmaa: liian pieni arvioitavaksi (väli sisältää sekä 31 %:n että 50 %:n)."}
-_TITLE = {"en": "Competitive employment per quarter with {level} intervals [C38]",
-          "fi": "Avoimilla työmarkkinoilla työssä neljännesvuosittain, {level}:n luottamusvälit [C38]"}
+_FIGURE: Mapping[str, Bilingual] = _DATA["figure"]
 
 
 def impact_figure(results: Sequence[PeriodResult], lang: str = "en") -> Figure:
     """Point estimates with interval bars per period, and the three benchmark lines (C38)."""
-    lang = _lang(lang)
+    lang = check_language(lang)
     fig = Figure(figsize=(7, 3.6))
     ax = fig.add_subplot()
     fig.subplots_adjust(left=0.1, right=0.78, bottom=0.15, top=0.88)
@@ -326,14 +288,16 @@ def impact_figure(results: Sequence[PeriodResult], lang: str = "en") -> Figure:
     styles = {"minimum": ":", "average": "--", "excellent": "-"}
     for b in BENCHMARKS:
         ax.axhline(100 * b.rate, color="#dd8452", linestyle=styles[b.key], linewidth=1)
-        ax.text(1.01, 100 * b.rate, f"{b.label(lang)} {100 * b.rate:.0f} %", va="center", fontsize=8,
+        ax.text(1.01, 100 * b.rate, f"{b.label(lang)} {percent(b.rate, lang)}", va="center", fontsize=8,
                 color="#a04000", transform=ax.get_yaxis_transform())
     ax.set_xticks(xs, [r.label or str(i + 1) for i, r in enumerate(results)])
     ax.set_xlim(-0.6, max(len(results) - 0.4, 0.6))
     ax.set_ylim(0, 100)
     ax.set_ylabel("%")
-    level = f"{100 * results[0].proportion.level:.0f} %" if results else "95 %"
-    ax.set_title(_TITLE[lang].format(level=level), fontsize=9)
+    level = percent(results[0].proportion.level if results else 0.95, lang)
+    ax.set_title(_FIGURE["title"](lang, level=level), fontsize=9)
     if any(r.too_small for r in results):
-        fig.text(0.1, 0.02, _GREY_NOTE[lang], fontsize=8, color="#666")
+        note = _FIGURE["grey_note"](lang, minimum=percent(_BENCH["minimum"].rate, lang),
+                                    excellent=percent(_BENCH["excellent"].rate, lang))
+        fig.text(0.1, 0.02, note, fontsize=8, color="#666")
     return fig

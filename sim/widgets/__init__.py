@@ -1,75 +1,61 @@
-"""Interactive views for the course notebooks; the only part of ``sim`` that imports ipywidgets.
+"""Interactive views for the course notebooks and the planners' app; the only part of ``sim``
+that imports ipywidgets.
 
-Every widget is a thin view over pure functions elsewhere in ``sim`` (the
-service-system rules in :mod:`sim.practice.services`, quiz checking in :mod:`sim.learning.quiz`).
-Each returns an ``ipywidgets.VBox`` subclass whose controls and outputs are
-attributes, so tests can drive it headless by setting ``.value``. Labels come
-in English and Finnish from ``sim/data/strings.yaml``; pass ``lang="fi"``.
+Every view is a thin :class:`~sim.widgets.base.View` over pure functions elsewhere in ``sim``:
+its controls and outputs are attributes, so a test drives it headless by setting ``.value``
+or clicking a button. Labels come in English and Finnish from ``sim/data/strings*.yaml``;
+pass ``lang="fi"``. One module per concept:
 
-Modules:
-
+* :mod:`sim.widgets.base` – :class:`View` (language and a static HTML snapshot that the offline
+  course site shows without a kernel), :class:`RunView` (status line, progress bar, a guarded
+  run), escaping and pictures with alt text;
 * :mod:`sim.widgets.quiz` – ``quiz("m01", lang="fi")``, the self-check quiz;
-* :mod:`sim.widgets.explorers` – explorers for course modules 0–4, and :class:`View`,
-  the base class that adds a static HTML snapshot to a widget's display bundle so
-  the offline course site (``course/build_site.py``) can show it without a kernel.
+* :mod:`sim.widgets.services` – modules 0–3: learning path, service navigator, assessment
+  explorer and role matcher (the service system);
+* :mod:`sim.widgets.pathway_comparison` – module 4: the stepwise and IPS pathways on one timeline;
+* :mod:`sim.widgets.fidelity` – module 5: the IPS-25 fidelity self-scoring form;
+* :mod:`sim.widgets.caseplan` – module 6: the case-plan builder with the rule review;
+* :mod:`sim.widgets.benefits` – module 6: the work-income and benefits calculator;
+* :mod:`sim.widgets.employers` – module 7: the job-development planner;
+* :mod:`sim.widgets.capacity` – module 8: the pathway explorer and the capacity dashboard;
+* :mod:`sim.widgets.impact` – module 9: the impact calculator;
+* :mod:`sim.widgets.app` – the planners' app (Voilà, ``course/app/planner.ipynb``).
 """
 
-from sim.widgets.explorers import (
+from sim.widgets.app import PlannerApp, planner_app
+from sim.widgets.base import RunView, View
+from sim.widgets.benefits import BenefitsCalculator, benefits_calculator
+from sim.widgets.capacity import CapacityDashboard, PathwayExplorer, capacity_dashboard, pathway_explorer
+from sim.widgets.caseplan import CasePlanBuilder, caseplan_builder
+from sim.widgets.employers import EmployerPlanner, employer_planner
+from sim.widgets.fidelity import FidelityForm, fidelity_form
+from sim.widgets.impact import ImpactCalculator, impact_calculator
+from sim.widgets.pathway_comparison import PathwayComparisonView, pathway_comparison, pathway_figure
+from sim.widgets.quiz import QuestionView, QuizView, quiz
+from sim.widgets.services import (
     AssessmentExplorer,
     LearningPath,
-    PathwayComparisonView,
     RoleMatcher,
     ServiceNavigator,
-    View,
     assessment_explorer,
     learning_path,
-    pathway_comparison,
-    pathway_figure,
     role_matcher,
     service_navigator,
 )
-from sim.widgets.quiz import QuestionView, QuizView, quiz
 
 __all__ = [
-    # quiz
+    "View", "RunView",
     "quiz", "QuizView", "QuestionView",
-    # explorers for modules 0–4
     "learning_path", "LearningPath",
     "service_navigator", "ServiceNavigator",
     "assessment_explorer", "AssessmentExplorer",
     "role_matcher", "RoleMatcher",
     "pathway_comparison", "PathwayComparisonView", "pathway_figure",
-    "View",
+    "fidelity_form", "FidelityForm",
+    "caseplan_builder", "CasePlanBuilder",
+    "benefits_calculator", "BenefitsCalculator",
+    "employer_planner", "EmployerPlanner",
+    "pathway_explorer", "PathwayExplorer", "capacity_dashboard", "CapacityDashboard",
+    "impact_calculator", "ImpactCalculator",
+    "planner_app", "PlannerApp",
 ]
-
-# --- modules 5–9: fidelity form, case-plan builder, benefits, employers, impact ---
-from sim.widgets.forms import (  # noqa: E402
-    BenefitsCalculator,
-    CasePlanBuilder,
-    FidelityForm,
-    benefits_calculator,
-    caseplan_builder,
-    fidelity_form,
-)
-from sim.widgets.modules import (  # noqa: E402
-    EmployerPlanner,
-    ImpactCalculator,
-    employer_planner,
-    impact_calculator,
-)
-
-__all__ += ["fidelity_form", "FidelityForm", "caseplan_builder", "CasePlanBuilder",
-            "benefits_calculator", "BenefitsCalculator", "employer_planner", "EmployerPlanner",
-            "impact_calculator", "ImpactCalculator"]
-
-# --- the planners' views (sim/widgets/pathways.py, sim/widgets/app.py) ---------
-from sim.widgets.app import PlannerApp, planner_app  # noqa: E402
-from sim.widgets.capacity import (  # noqa: E402
-    CapacityDashboard,
-    PathwayExplorer,
-    capacity_dashboard,
-    pathway_explorer,
-)
-
-__all__ += ["pathway_explorer", "PathwayExplorer", "capacity_dashboard", "CapacityDashboard",
-            "planner_app", "PlannerApp"]

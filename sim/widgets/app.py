@@ -5,8 +5,10 @@ run replications with a progress bar, read the KPI table with 95 % confidence in
 the plots, compare A and B with paired differences, find the fewest coaches that meet a
 waiting-time target, and download CSV, xlsx and the run record. English or Finnish.
 
-All logic is in :mod:`sim.planner`; this module only wires widgets to it. Key elements
-carry stable ``tyo-*`` CSS classes (and the download links stable ids) for browser tests.
+All logic is in :mod:`sim.planner` and the figures (with their alt text) in :mod:`sim.plots`;
+this module only wires widgets to them, on the :class:`sim.widgets.base.RunView` base. Key
+elements carry stable ``tyo-*`` CSS classes (and the download links stable ids) for browser
+tests.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import ipywidgets as widgets
 
 from sim import planner, plots
 from sim.experiment import compare, min_staffing, replicate
-from sim.planner import text
-from sim.scenario import Scenario, ScenarioError, list_presets, preset
-from sim.widgets.base import esc, image_widget, show_png
-from sim.widgets.capacity import STYLE, _View, default_coach_range
+from sim.learning.text import LANGUAGES, check_language, number, t
+from sim.scenario import Scenario, list_presets, preset
+from sim.widgets.base import RunView, esc, image_widget, show_figure, show_png
+from sim.widgets.capacity import STYLE, default_coach_range
 
 __all__ = ["PlannerApp", "planner_app"]
 
@@ -31,7 +33,7 @@ _SLIDER = widgets.Layout(width="44em")
 _BUTTON = widgets.Layout(width="max-content")
 
 
-class PlannerApp(_View):
+class PlannerApp(RunView):
     """The whole app; every control and output is an attribute (see the module docstring)."""
 
     def __init__(self, lang: str = "en", scenario: str = "varsinais-suomi",
@@ -46,20 +48,21 @@ class PlannerApp(_View):
         self.sweep_rows: list[dict[str, Any]] = []
         self.answer: dict[str, Any] | None = None
 
-        self.lang_toggle = widgets.ToggleButtons(options=[("Suomi", "fi"), ("English", "en")],
-                                                 value=lang).add_class("tyo-lang")
+        self.lang_toggle = widgets.ToggleButtons(  # each language named in itself
+            options=[(t("planner.language", code), code) for code in LANGUAGES], value=lang)
+        self.lang_toggle.add_class("tyo-lang")
         self.header = widgets.HTML().add_class("tyo-header")
-        self._label(self.header, "value", lambda: STYLE + f"<h2>{esc(self._t('app.title'))}</h2>"
-                    f"<p>{esc(self._t('app.intro'))}</p>")
+        self._label(self.header, "value", lambda: STYLE + f"<h2>{esc(self._t('planner.app.title'))}</h2>"
+                    f"<p>{esc(self._t('planner.app.intro'))}</p>")
 
         # 1 scenario
         self.preset = widgets.Dropdown(options=list_presets(), value=scenario, style=_STYLE,
                                        layout=_FIELD).add_class("tyo-preset")
-        self._label(self.preset, "description", "param.preset")
+        self._label(self.preset, "description", "planner.param.preset")
         self.upload = widgets.FileUpload(accept=".yaml,.yml", multiple=False,
                                          layout=widgets.Layout(width="max-content"))
         self.upload.add_class("tyo-upload")
-        self._label(self.upload, "description", "button.upload")
+        self._label(self.upload, "description", "planner.button.upload")
         self.error = widgets.HTML(layout=widgets.Layout(display="none")).add_class("tyo-error")
         self.scenario_info = widgets.HTML().add_class("tyo-scenario-info")
 
@@ -77,26 +80,27 @@ class PlannerApp(_View):
         self.ips_share = widgets.FloatSlider(min=0, max=1, step=0.01, readout_format=".0%",
                                              continuous_update=False, style=_STYLE,
                                              layout=_SLIDER).add_class("tyo-ips-share")
-        for control, key in ((self.referrals, "param.referrals"),
-                             (self.coordinators, "param.coordinators"),
-                             (self.coaches, "param.coaches"), (self.caseload, "param.caseload"),
-                             (self.fidelity, "param.fidelity"),
-                             (self.ips_share, "param.ips_share")):
+        for control, key in ((self.referrals, "planner.param.referrals"),
+                             (self.coordinators, "planner.param.coordinators"),
+                             (self.coaches, "planner.param.coaches"),
+                             (self.caseload, "planner.param.caseload"),
+                             (self.fidelity, "planner.param.fidelity"),
+                             (self.ips_share, "planner.param.ips_share")):
             self._label(control, "description", key)
         self.reset_button = widgets.Button(icon="undo", layout=_BUTTON).add_class("tyo-reset")
-        self._label(self.reset_button, "description", "button.reset")
+        self._label(self.reset_button, "description", "planner.button.reset")
 
         # 3 run
         self.replications = widgets.BoundedIntText(value=replications, min=2, max=200,
                                                    style=_STYLE, layout=_FIELD)
         self.replications.add_class("tyo-replications")
-        self._label(self.replications, "description", "param.replications")
+        self._label(self.replications, "description", "planner.param.replications")
         self.seed = widgets.BoundedIntText(value=seed, min=0, max=2**31 - 1, style=_STYLE,
                                            layout=_FIELD).add_class("tyo-seed")
-        self._label(self.seed, "description", "param.seed")
+        self._label(self.seed, "description", "planner.param.seed")
         self.run_button = widgets.Button(button_style="primary", icon="play", layout=_BUTTON)
         self.run_button.add_class("tyo-run")
-        self._label(self.run_button, "description", "button.run")
+        self._label(self.run_button, "description", "planner.button.run")
         self.table = widgets.HTML().add_class("tyo-kpi")
         self.waits_plot = image_widget("tyo-waits-plot")
         self.series_plot = image_widget("tyo-series-plot")
@@ -105,7 +109,7 @@ class PlannerApp(_View):
         # 4 compare
         self.compare_button = widgets.Button(icon="balance-scale", layout=_BUTTON)
         self.compare_button.add_class("tyo-compare")
-        self._label(self.compare_button, "description", "button.compare")
+        self._label(self.compare_button, "description", "planner.button.compare")
         self.compare_table = widgets.HTML().add_class("tyo-compare-result")
         self.compare_plot = image_widget("tyo-compare-plot")
 
@@ -113,13 +117,13 @@ class PlannerApp(_View):
         self.sweep_coaches = widgets.IntRangeSlider(min=1, max=30, continuous_update=False,
                                                     style=_STYLE, layout=_SLIDER)
         self.sweep_coaches.add_class("tyo-sweep-coaches")
-        self._label(self.sweep_coaches, "description", "param.coach_range")
+        self._label(self.sweep_coaches, "description", "planner.param.coach_range")
         self.sweep_target = widgets.BoundedIntText(value=30, min=1, max=3650, style=_STYLE,
                                                    layout=_FIELD).add_class("tyo-sweep-target")
-        self._label(self.sweep_target, "description", "param.target")
+        self._label(self.sweep_target, "description", "planner.param.target")
         self.sweep_button = widgets.Button(icon="search", layout=_BUTTON)
         self.sweep_button.add_class("tyo-sweep")
-        self._label(self.sweep_button, "description", "button.sweep")
+        self._label(self.sweep_button, "description", "planner.button.sweep")
         self.sweep_answer = widgets.HTML().add_class("tyo-answer")
         self.sweep_table = widgets.HTML().add_class("tyo-sweep-result")
         self.sweep_plot = image_widget("tyo-capacity-plot")
@@ -130,7 +134,8 @@ class PlannerApp(_View):
         headings = {k: widgets.HTML() for k in ("scenario", "parameters", "run", "results",
                                                  "compare", "sweep", "downloads")}
         for key, heading in headings.items():
-            self._label(heading, "value", (lambda k: lambda: f"<h3>{esc(self._t('head.' + k))}</h3>")(key))
+            self._label(heading, "value",
+                        (lambda k: lambda: f"<h3>{esc(self._t('planner.head.' + k))}</h3>")(key))
         self.buttons = (self.run_button, self.compare_button, self.sweep_button,
                         self.reset_button)
 
@@ -138,7 +143,7 @@ class PlannerApp(_View):
             return widgets.VBox([headings[name], *children]).add_class("tyo-section").add_class(
                 f"tyo-section-{name}")
 
-        self.widget = widgets.VBox([
+        self.children = [
             widgets.HBox([self.lang_toggle]), self.header,
             section("scenario", self.preset, self.upload, self.error, self.scenario_info),
             section("parameters", self.referrals, self.coordinators, self.coaches, self.caseload,
@@ -150,16 +155,18 @@ class PlannerApp(_View):
             section("sweep", self.sweep_coaches, self.sweep_target, self.sweep_button,
                     self.sweep_answer, self.sweep_table, self.sweep_plot),
             section("downloads", self.downloads),
-        ]).add_class("tyo-app")
+        ]
+        self.add_class("tyo-app")
 
         self.lang_toggle.observe(lambda change: self.set_language(change["new"]), names="value")
-        self.preset.observe(lambda change: self._guard(lambda: self.use_preset(change["new"])),
-                            names="value")
+        self.preset.observe(
+            lambda change: self._guarded(lambda: self.use_preset(change["new"]), busy=False),
+            names="value")
         self.upload.observe(lambda change: self._on_upload(change["new"]), names="value")
-        self.reset_button.on_click(lambda _: self._guard(self.reset_parameters))
-        self.run_button.on_click(lambda _: self._guard(self.run, busy=True))
-        self.compare_button.on_click(lambda _: self._guard(self.run_comparison, busy=True))
-        self.sweep_button.on_click(lambda _: self._guard(self.run_sweep, busy=True))
+        self.reset_button.on_click(lambda _: self._guarded(self.reset_parameters, busy=False))
+        self.run_button.on_click(lambda _: self._guarded(self.run))
+        self.compare_button.on_click(lambda _: self._guarded(self.run_comparison))
+        self.sweep_button.on_click(lambda _: self._guarded(self.run_sweep))
         self.set_language(lang)
         self.use_scenario(self.scenario_a)
 
@@ -172,7 +179,7 @@ class PlannerApp(_View):
 
     def set_language(self, lang: str) -> None:
         """Redraw every label, table, answer and figure in ``lang`` (``"en"`` or ``"fi"``)."""
-        text("button.run", lang)  # an unknown language fails here, before anything changes
+        check_language(lang)  # an unknown language fails here, before anything changes
         if self.lang_toggle.value != lang:
             self.lang_toggle.value = lang  # its observer calls back here with the new value
             return
@@ -189,7 +196,7 @@ class PlannerApp(_View):
         if self._last_done:
             self._done(*self._last_done)
         else:
-            self._say(self._t("status.ready", button=self._t("button.run")))
+            self._say(self._t("planner.status.ready", button=self._t("planner.button.run")))
 
     # -- scenario A and the edited B -------------------------------------------------------
 
@@ -203,8 +210,8 @@ class PlannerApp(_View):
         if not value:
             return
         try:
-            self._guard(lambda: self.use_scenario(planner.scenario_from_upload(value),
-                                                  from_file=True))
+            self._guarded(lambda: self.use_scenario(planner.scenario_from_upload(value),
+                                                    from_file=True), busy=False)
         finally:
             self.upload.value = ()  # so that the same file can be uploaded again after a fix
 
@@ -230,8 +237,8 @@ class PlannerApp(_View):
         self.progress.value = 0
         self._show_scenario()
         self._render_downloads()
-        self._say(self._t("status.loaded", name=scenario.name) + " "
-                  + self._t("status.ready", button=self._t("button.run")))
+        self._say(self._t("planner.status.loaded", name=scenario.name) + " "
+                  + self._t("planner.status.ready", button=self._t("planner.button.run")))
 
     def reset_parameters(self) -> None:
         """Put A's values back into the edit fields."""
@@ -259,11 +266,13 @@ class PlannerApp(_View):
 
     def _show_scenario(self) -> None:
         s = self.scenario_a
-        f = lambda v: planner.format_value(v, "", self.lang)  # noqa: E731
-        summary = self._t("scenario.summary", name=s.name, referrals=f(s.arrivals.per_year),
-                          coordinators=f"{s.assessment.coordinators:g}",
-                          coaches=f"{s.ips.coaches:g}", caseload=s.ips.caseload_per_coach,
-                          days=f"{s.horizon_days:g}")
+        lang = self.lang
+        summary = self._t("planner.scenario.summary", name=s.name,
+                          referrals=planner.format_value(s.arrivals.per_year, "", lang),
+                          coordinators=plots.amount(s.assessment.coordinators, lang),
+                          coaches=plots.amount(s.ips.coaches, lang),
+                          caseload=plots.amount(s.ips.caseload_per_coach, lang),
+                          days=plots.amount(s.horizon_days, lang))
         desc = f"<br><em>{esc(s.description)}</em>" if s.description else ""
         self.scenario_info.value = f"<p>{esc(summary)}{desc}</p>"
 
@@ -273,8 +282,8 @@ class PlannerApp(_View):
 
     def _show_error(self, message: str) -> None:
         self._last_error = message
-        self.error.value = (f"<b>{esc(self._t('error.title'))}</b><pre>{esc(message)}</pre>"
-                            f"<p>{esc(self._t('error.kept', name=self.scenario_a.name))}</p>")
+        self.error.value = (f"<b>{esc(self._t('planner.error.title'))}</b><pre>{esc(message)}</pre>"
+                            f"<p>{esc(self._t('planner.error.kept', name=self.scenario_a.name))}</p>")
         self.error.layout.display = None
 
     def _hide_error(self) -> None:
@@ -282,33 +291,18 @@ class PlannerApp(_View):
         self.error.value = ""
         self.error.layout.display = "none"
 
-    def _guard(self, action: Callable[[], None], busy: bool = False) -> None:
-        """Run an action; any error goes into the visible error box, never a traceback."""
-        if busy:
-            for button in self.buttons:
-                button.disabled = True
-        try:
-            self._hide_error()
-            action()
-        except Exception as exc:  # the app must not crash in front of a planner
-            self._show_error(str(exc) if isinstance(exc, (ScenarioError, ValueError))
-                             else f"{type(exc).__name__}: {exc}")
-        finally:
-            for button in self.buttons:
-                button.disabled = False
-
     def _announce(self, runs: int, scenario: Scenario) -> None:
-        message = self._t("status.running", runs=runs)
+        message = self._t("planner.status.running", runs=runs)
         seconds = planner.estimated_seconds(scenario, runs)
         if seconds > 20:
-            message += " " + self._t("status.estimate", seconds=f"{seconds:.0f}")
+            message += " " + self._t("planner.status.estimate", seconds=number(seconds, self.lang))
         self._say(message)
 
     _last_done: tuple | None = None
 
     def _done(self, name: str, runs: int, seconds: float, notes: list[str]) -> None:
         self._last_done = (name, runs, seconds, notes)
-        self._say(self._t("status.done", name=name, runs=runs,
+        self._say(self._t("planner.status.done", name=name, runs=runs,
                           seconds=planner.format_value(seconds, "", self.lang)), notes)
 
     # -- actions ----------------------------------------------------------------------------
@@ -358,10 +352,9 @@ class PlannerApp(_View):
             return
         rows = planner.kpi_rows(self.reps, lang=self.lang)
         self.table.value = planner.kpi_table_html(rows, self.lang)
-        for image, figure in ((self.waits_plot, plots.waits_figure(self.reps, self.lang)),
-                              (self.series_plot, plots.series_figure(self.reps, lang=self.lang)),
-                              (self.outcomes_plot, plots.outcomes_figure(self.reps, self.lang))):
-            show_png(image, planner.figure_png(figure))
+        show_figure(self.waits_plot, plots.waits_figure(self.reps, self.lang))
+        show_figure(self.series_plot, plots.series_figure(self.reps, lang=self.lang))
+        show_figure(self.outcomes_plot, plots.outcomes_figure(self.reps, self.lang))
 
     def _render_comparison(self) -> None:
         if self.comparison is None:
@@ -369,8 +362,7 @@ class PlannerApp(_View):
         self.comparison_rows = planner.comparison_rows(self.comparison, lang=self.lang)
         self.compare_table.value = planner.comparison_table_html(self.comparison_rows, self.lang)
         rows = self.comparison.rows([planner.SWEEP_KPI])
-        show_png(self.compare_plot, planner.figure_png(
-            plots.comparison_figure(rows, planner.SWEEP_KPI, self.lang)))
+        show_figure(self.compare_plot, plots.comparison_figure(rows, planner.SWEEP_KPI, self.lang))
 
     def _render_sweep(self) -> None:
         if self.sweep_result is None:
@@ -380,8 +372,7 @@ class PlannerApp(_View):
                                    f'<p class="tyo-note">{esc(self.answer["note"])}</p>')
         self.sweep_rows = planner.sweep_rows(self.sweep_result, self.lang)
         self.sweep_table.value = planner.sweep_table_html(self.sweep_rows, self.lang)
-        show_png(self.sweep_plot, planner.figure_png(
-            plots.capacity_figure(self.sweep_result, lang=self.lang)))
+        show_figure(self.sweep_plot, plots.capacity_figure(self.sweep_result, lang=self.lang))
 
     def _render_downloads(self) -> None:
         files = planner.run_downloads(self.reps, self.comparison_rows or None,

@@ -6,26 +6,23 @@
 * :func:`capacity_dashboard` — set the coordinators, the range of coaches to try and the
   target wait; the staffing search finds the fewest coaches that meet the target.
 
-Each returns a small object whose controls and outputs are attributes (``.coaches``,
-``.run_button``, ``.status``, ``.table``, ``.plot`` …); ``.widget`` is the top-level
-container, and displaying the object displays it. Tests drive them headless by setting
-``.value`` and calling ``.run_button.click()``.
+Each is a :class:`sim.widgets.base.RunView` (a box with a status line and a progress bar)
+whose controls and outputs are attributes (``.coaches``, ``.run_button``, ``.status``,
+``.table``, ``.plot`` …); ``.widget`` is the view itself. Tests drive them headless by setting
+``.value`` and calling ``.run_button.click()``. Every figure is shown with its alt text.
 """
 
 from __future__ import annotations
 
-import time
-import warnings
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
 
 from sim import planner, plots
 from sim.experiment import min_staffing, replicate
-from sim.planner import text
+from sim.learning.text import t
 from sim.scenario import Scenario, preset
-from sim.widgets.base import esc, image_widget, show_png
+from sim.widgets.base import RunView, esc, image_widget, show_figure
 
 __all__ = ["PathwayExplorer", "pathway_explorer", "CapacityDashboard", "capacity_dashboard",
            "STYLE"]
@@ -56,67 +53,12 @@ STYLE = """<style>
 </style>"""
 
 
-class _View:
-    """Common parts: language, a status line, a progress bar and display delegation."""
-
-    widget: widgets.Widget
-
-    def __init__(self, lang: str) -> None:
-        planner.text("button.run", lang)  # rejects an unknown language early
-        self.lang = lang
-        self.status = widgets.HTML().add_class("tyo-status")
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=_WIDE)
-        self.progress.add_class("tyo-progress")
-
-    def _t(self, key: str, **fields: Any) -> str:
-        return text(key, self.lang, **fields)
-
-    def _tick(self, done: int, total: int) -> None:
-        self.progress.max = max(total, 1)
-        self.progress.value = done
-
-    def _say(self, message: str, warnings_: list[str] = ()) -> None:
-        extra = "".join(f'<br><span style="color:#8a4b00">⚠ {esc(self._t("status.warning"))}: '
-                        f"{esc(w)}</span>" for w in warnings_)
-        self.status.value = f"{esc(message)}{extra}"
-
-    def _guarded(self, work: Callable[[], None]) -> None:
-        """Run ``work`` with the run button disabled; a view never crashes: an error is shown
-        as the status instead."""
-        self.run_button.disabled = True
-        try:
-            work()
-        except Exception as exc:
-            self._say(f"{type(exc).__name__}: {exc}")
-        finally:
-            self.run_button.disabled = False
-
-    def _timed(self, job: Callable[[], Any]) -> tuple[Any, float, list[str]]:
-        """Run ``job`` with the progress bar reset; return its result, seconds and warnings."""
-        self.progress.value = 0
-        started = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = job()
-        seconds = time.perf_counter() - started
-        messages = list(dict.fromkeys(str(w.message) for w in caught
-                                      if issubclass(w.category, UserWarning)))
-        return result, seconds, messages
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-        display(self.widget)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
-
-
 def _preset_dropdown(lang: str, value: str) -> widgets.Dropdown:
     names = planner.preset_choices(_MAX_SECONDS_PER_RUN)
     if value not in names:
         names.append(value)
     dropdown = widgets.Dropdown(options=names, value=value, style=_LABEL_STYLE, layout=_WIDE,
-                                description=text("param.preset", lang))
+                                description=t("planner.param.preset", lang))
     return dropdown.add_class("tyo-preset")
 
 
@@ -129,7 +71,7 @@ def default_coach_range(coaches: float) -> tuple[int, int]:
 # --- pathway explorer ----------------------------------------------------------------------
 
 
-class PathwayExplorer(_View):
+class PathwayExplorer(RunView):
     """Sliders for coaches, caseload cap, fidelity and IPS routing; waiting list over time."""
 
     def __init__(self, lang: str = "en", scenario: str = _DEFAULT_PRESET, replications: int = 5,
@@ -139,36 +81,38 @@ class PathwayExplorer(_View):
         self.reps = None
         self.scenario: Scenario | None = None
         self.preset = _preset_dropdown(lang, scenario)
-        self.coaches = widgets.IntSlider(min=1, max=30, description=self._t("param.coaches"),
+        self.coaches = widgets.IntSlider(min=1, max=30, description=self._t("planner.param.coaches"),
                                          continuous_update=False, style=_LABEL_STYLE, layout=_WIDE)
-        self.caseload = widgets.IntSlider(min=5, max=30, description=self._t("param.caseload"),
+        self.caseload = widgets.IntSlider(min=5, max=30, description=self._t("planner.param.caseload"),
                                           continuous_update=False, style=_LABEL_STYLE, layout=_WIDE)
         self.fidelity = widgets.IntSlider(min=25, max=125, continuous_update=False,
-                                          description=self._t("param.fidelity"),
+                                          description=self._t("planner.param.fidelity"),
                                           style=_LABEL_STYLE, layout=_WIDE)
         self.ips_share = widgets.FloatSlider(min=0, max=1, step=0.01, readout_format=".0%",
                                              continuous_update=False, style=_LABEL_STYLE,
-                                             layout=_WIDE, description=self._t("param.ips_share"))
+                                             layout=_WIDE, description=self._t("planner.param.ips_share"))
         self.replications = widgets.IntSlider(value=replications, min=2, max=20,
                                               continuous_update=False, style=_LABEL_STYLE,
                                               layout=_WIDE,
-                                              description=self._t("param.replications"))
+                                              description=self._t("planner.param.replications"))
         for name in ("coaches", "caseload", "fidelity", "ips_share", "replications"):
             getattr(self, name).add_class(f"tyo-{name.replace('_', '-')}")
-        self.run_button = widgets.Button(description=self._t("button.run"), button_style="primary",
-                                         icon="play").add_class("tyo-run")
+        self.run_button = widgets.Button(description=self._t("planner.button.run"),
+                                         button_style="primary", icon="play").add_class("tyo-run")
+        self.buttons = (self.run_button,)
         self.table = widgets.HTML().add_class("tyo-kpi")
         self.plot = image_widget("tyo-series-plot")
         self.waits_plot = image_widget("tyo-waits-plot")
         self.preset.observe(lambda _: self.load_preset(), names="value")
         self.run_button.on_click(lambda _: self.run())
-        self.widget = widgets.VBox([
-            widgets.HTML(STYLE + f"<h3>{esc(self._t('explorer.title'))}</h3>"
-                         f"<p>{esc(self._t('explorer.note'))}</p>"),
+        self.children = [
+            widgets.HTML(STYLE + f"<h3>{esc(self._t('planner.explorer.title'))}</h3>"
+                         f"<p>{esc(self._t('planner.explorer.note'))}</p>"),
             self.preset, self.coaches, self.caseload, self.fidelity, self.ips_share,
             self.replications, widgets.HBox([self.run_button, self.progress]), self.status,
             self.plot, self.table, self.waits_plot,
-        ]).add_class("tyo-pathway-explorer")
+        ]
+        self.add_class("tyo-pathway-explorer")
         self.load_preset()
 
     def load_preset(self) -> None:
@@ -180,7 +124,7 @@ class PathwayExplorer(_View):
         self.caseload.value = int(p["caseload_per_coach"])
         self.fidelity.value = int(p["fidelity_score"])
         self.ips_share.value = round(p["ips_share"], 2)
-        self._say(self._t("status.ready", button=self._t("button.run")))
+        self._say(self._t("planner.status.ready", button=self._t("planner.button.run")))
 
     def parameters(self) -> dict[str, float]:
         """Slider values; those the sliders only rounded keep the preset's exact values."""
@@ -200,15 +144,15 @@ class PathwayExplorer(_View):
     def _run(self) -> None:
         scenario = self.edited()
         n = self.replications.value
-        self._say(self._t("status.running", runs=n))
+        self._say(self._t("planner.status.running", runs=n))
         reps, seconds, notes = self._timed(
             lambda: replicate(scenario, n, self.seed, jobs=1, progress=self._tick))
         self.reps = reps
         self.table.value = planner.kpi_table_html(
             planner.kpi_rows(reps, _EXPLORER_KPIS, self.lang), self.lang)
-        show_png(self.plot, planner.figure_png(plots.series_figure(reps, lang=self.lang)))
-        show_png(self.waits_plot, planner.figure_png(plots.waits_figure(reps, self.lang)))
-        self._say(self._t("status.done", name=scenario.name, runs=n,
+        show_figure(self.plot, plots.series_figure(reps, lang=self.lang))
+        show_figure(self.waits_plot, plots.waits_figure(reps, self.lang))
+        self._say(self._t("planner.status.done", name=scenario.name, runs=n,
                           seconds=planner.format_value(seconds, "", self.lang)), notes)
 
 
@@ -221,7 +165,7 @@ def pathway_explorer(lang: str = "en", scenario: str = _DEFAULT_PRESET,
 # --- capacity dashboard -------------------------------------------------------------------
 
 
-class CapacityDashboard(_View):
+class CapacityDashboard(RunView):
     """Coordinators, a range of coaches and a target wait; finds the fewest coaches."""
 
     def __init__(self, lang: str = "en", scenario: str = _DEFAULT_PRESET, replications: int = 5,
@@ -234,35 +178,37 @@ class CapacityDashboard(_View):
         self.preset = _preset_dropdown(lang, scenario)
         self.coordinators = widgets.FloatSlider(min=0.5, max=30, step=0.5, readout_format=".1f",
                                                 continuous_update=False,
-                                                description=self._t("param.coordinators"),
+                                                description=self._t("planner.param.coordinators"),
                                                 style=_LABEL_STYLE, layout=_WIDE)
         self.coaches = widgets.IntRangeSlider(min=1, max=30, continuous_update=False,
-                                              description=self._t("param.coach_range"),
+                                              description=self._t("planner.param.coach_range"),
                                               style=_LABEL_STYLE, layout=_WIDE)
         self.target = widgets.IntSlider(value=30, min=7, max=180, continuous_update=False,
-                                        description=self._t("param.target"),
+                                        description=self._t("planner.param.target"),
                                         style=_LABEL_STYLE, layout=_WIDE)
         self.replications = widgets.IntSlider(value=replications, min=2, max=20,
                                               continuous_update=False, style=_LABEL_STYLE,
                                               layout=_WIDE,
-                                              description=self._t("param.replications"))
+                                              description=self._t("planner.param.replications"))
         for name in ("coordinators", "coaches", "target", "replications"):
             getattr(self, name).add_class(f"tyo-{name}")
-        self.run_button = widgets.Button(description=self._t("button.sweep"),
+        self.run_button = widgets.Button(description=self._t("planner.button.sweep"),
                                          button_style="primary", icon="search",
                                          layout=widgets.Layout(width="max-content"))
         self.run_button.add_class("tyo-run")
+        self.buttons = (self.run_button,)
         self.answer = widgets.HTML().add_class("tyo-answer")
         self.table = widgets.HTML().add_class("tyo-sweep")
         self.plot = image_widget("tyo-capacity-plot")
         self.preset.observe(lambda _: self.load_preset(), names="value")
         self.run_button.on_click(lambda _: self.run())
-        self.widget = widgets.VBox([
-            widgets.HTML(STYLE + f"<h3>{esc(self._t('dashboard.title'))}</h3>"),
+        self.children = [
+            widgets.HTML(STYLE + f"<h3>{esc(self._t('planner.dashboard.title'))}</h3>"),
             self.preset, self.coordinators, self.coaches, self.target, self.replications,
             widgets.HBox([self.run_button, self.progress]), self.status, self.answer,
             self.plot, self.table,
-        ]).add_class("tyo-capacity-dashboard")
+        ]
+        self.add_class("tyo-capacity-dashboard")
         self.load_preset()
 
     def load_preset(self) -> None:
@@ -273,7 +219,7 @@ class CapacityDashboard(_View):
         coaches = int(round(p["coaches"]))
         self.coaches.max = max(30, 3 * coaches)
         self.coaches.value = default_coach_range(coaches)
-        self._say(self._t("status.ready", button=self._t("button.sweep")))
+        self._say(self._t("planner.status.ready", button=self._t("planner.button.sweep")))
 
     def run(self) -> None:
         self._guarded(self._run)
@@ -285,7 +231,7 @@ class CapacityDashboard(_View):
         values = planner.sweep_values(*self.coaches.value)
         n = self.replications.value
         target = f"{planner.SWEEP_KPI}<={self.target.value}"
-        self._say(self._t("status.running", runs=n * len(values)))
+        self._say(self._t("planner.status.running", runs=n * len(values)))
         result, seconds, notes = self._timed(lambda: min_staffing(
             scenario, "ips.coaches", values, target, n, self.seed, jobs=1,
             progress=self._tick))
@@ -295,9 +241,9 @@ class CapacityDashboard(_View):
                              f'<p class="tyo-note">{esc(self.answer_data["note"])}</p>')
         self.table.value = planner.sweep_table_html(planner.sweep_rows(result, self.lang),
                                                      self.lang)
-        show_png(self.plot, planner.figure_png(plots.capacity_figure(result, lang=self.lang)))
+        show_figure(self.plot, plots.capacity_figure(result, lang=self.lang))
         runs = n * len(result.points)
-        self._say(self._t("status.done", name=scenario.name, runs=runs,
+        self._say(self._t("planner.status.done", name=scenario.name, runs=runs,
                           seconds=planner.format_value(seconds, "", self.lang)), notes)
 
 

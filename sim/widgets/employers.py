@@ -1,21 +1,24 @@
-"""Views for course modules 7 and 9: the job-development planner and the impact calculator
-(thin views over :mod:`sim.practice.employers` and :mod:`sim.practice.impact`).
+"""Module 7: the job-development planner (a thin view over :mod:`sim.practice.employers`).
 
-Each view is a :class:`~sim.widgets.explorers.View` whose controls and outputs are attributes, so a
-test can set ``.value`` and read the HTML a learner would see. Labels come from
-``sim/data/strings/modules_5_9.yaml`` through :func:`sim.learning.text.t`.
+A fictional job seeker's profile is matched against fictional employers, and a coach's week of
+employer contacts is rated against the fidelity anchors SV5/SV6 and the hours of C14. The view is
+a :class:`~sim.widgets.base.View` whose controls and outputs are attributes, so a test can set
+``.value`` and read the HTML a learner would see. Labels come from
+``sim/data/strings/modules_5_9.yaml`` through :func:`sim.learning.text.t`; the fields, strengths,
+notes and example case from ``sim/data/practice/employers.yaml``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
 
-from sim.practice import employers, impact
-from sim.widgets.base import View, esc, img_tag, png_bytes, sources_html
+from sim.learning.text import Bilingual
+from sim.practice import employers
+from sim.widgets.base import View, esc, sources_html
 
-__all__ = ["EmployerPlanner", "ImpactCalculator", "employer_planner", "impact_calculator"]
+__all__ = ["EmployerPlanner", "employer_planner"]
 
 _LABEL = {"description_width": "initial"}
 _SLIDER = widgets.Layout(width="36em")
@@ -24,17 +27,15 @@ _FIT_COLOUR = {"good": "#060", "possible": "#a60", "poor": "#a00"}
 _NOTE_COLOUR = {"ok": "#060", "warning": "#a60", "info": "#444"}
 
 
-def _checkboxes(table, chosen: Sequence[str], lang: str) -> dict[str, widgets.Checkbox]:
-    return {k: widgets.Checkbox(value=k in chosen, description=v[lang], indent=False, layout=_AUTO)
+def _checkboxes(table: Mapping[str, Bilingual], chosen: Sequence[str],
+                lang: str) -> dict[str, widgets.Checkbox]:
+    return {k: widgets.Checkbox(value=k in chosen, description=v(lang), indent=False, layout=_AUTO)
             for k, v in table.items()}
 
 
 def _grid(boxes: dict[str, widgets.Checkbox]) -> widgets.GridBox:
     return widgets.GridBox(list(boxes.values()),
                            layout=widgets.Layout(grid_template_columns="repeat(2, 22em)"))
-
-
-# =========================================================================== module 7: employers
 
 
 class EmployerPlanner(View):
@@ -124,14 +125,21 @@ class EmployerPlanner(View):
             fit_text = esc(self._t(f"employers.fit.{m.fit}"))
             fit = f'<b style="color:{_FIT_COLOUR[m.fit]}">{m.score} · {fit_text}</b>'
             rows.append(
-                f"<tr><td>{fit}</td><td><b>{esc(e.name)}</b><br>{esc(e.task[lang])}<br>"
+                f"<tr><td>{fit}</td><td><b>{esc(e.name)}</b><br>{esc(e.task(lang) if e.task else '')}<br>"
                 f'<span style="color:#666">{esc(employers.label("field", e.field, lang))}; '
-                f"{_hours(e, lang)}; {esc(_decimal(e.distance_km, lang))} km; {esc(vacancy)}</span></td>"
-                f"<td>{'<br>'.join(notes)}</td></tr>")
+                f"{esc(self._hours(e))}; {esc(employers.amount(e.distance_km, lang))} km; {esc(vacancy)}"
+                f"</span></td><td>{'<br>'.join(notes)}</td></tr>")
         header = "".join(f"<th style='text-align:left'>{esc(self._t(k))}</th>"
                          for k in ("employers.col.score", "employers.col.employer", "employers.col.notes"))
         self.result.value = (f"<table><tr>{header}</tr>{''.join(rows)}</table>"
                              f'<p style="color:#666"><em>{esc(self._t("employers.score_note"))}</em></p>')
+
+    def _hours(self, e: employers.Employer) -> str:
+        """The employer's week, as a range when it could be shortened: "20–37.5 h/week"."""
+        hours = employers.amount(e.hours_week, self.lang)
+        if e.min_hours_week < e.hours_week:
+            hours = f"{employers.amount(e.min_hours_week, self.lang)}–{hours}"
+        return self._t("employers.hours_week", hours=hours)
 
     def update_plan(self) -> None:
         c = self.plan_check = employers.check_contact_plan(self.contacts.value, self.preference_share.value,
@@ -148,94 +156,7 @@ class EmployerPlanner(View):
         return f"{self.result.value}{self.plan_result.value}"
 
 
-def _decimal(value: float, lang: str) -> str:
-    text = f"{value:g}"
-    return text.replace(".", ",") if lang == "fi" else text
-
-
-def _hours(e: employers.Employer, lang: str) -> str:
-    hours = _decimal(e.hours_week, lang)
-    if e.min_hours_week < e.hours_week:
-        hours = f"{_decimal(e.min_hours_week, lang)}–{hours}"
-    return esc(f"{hours} h/" + ("week" if lang == "en" else "vk"))
-
-
 def employer_planner(lang: str = "en", contacts: float = 4, preference_share: int = 60,
                      log_review: str = "monthly") -> EmployerPlanner:
     """Module 7: match a fictional job seeker with fictional employers and plan a coach's employer week."""
     return EmployerPlanner(lang, contacts, preference_share, log_review)
-
-
-# =========================================================================== module 9: impact
-
-#: Quarterly counts of a fictional team (people in competitive work, people served).
-EXAMPLE_QUARTERS = (("Q1", 5, 24), ("Q2", 9, 31), ("Q3", 13, 35), ("Q4", 15, 38))
-
-
-class ImpactCalculator(View):
-    """Quarterly counts in, rates with intervals out, judged against the C38 benchmarks.
-
-    ``working[i]`` and ``served[i]`` are the count boxes of quarter ``i``; ``level`` and ``method``
-    pick the interval; ``results`` holds the :class:`sim.practice.impact.PeriodResult` list, ``table`` and
-    ``plot`` what is shown, ``needed`` how many people a quarter would be needed to judge.
-    """
-
-    def __init__(self, lang: str = "en", quarters: Sequence[tuple[str, int, int]] = EXAMPLE_QUARTERS,
-                 level: float = 0.95, method: str = "wilson") -> None:
-        super().__init__(lang)
-        self.labels = [q[0] for q in quarters]
-        count = dict(min=0, max=1000, layout=widgets.Layout(width="12em"), style=_LABEL)
-        self.working = [widgets.BoundedIntText(value=w, description=self._t("impact.working"), **count)
-                        for _, w, _ in quarters]
-        self.served = [widgets.BoundedIntText(value=n, description=self._t("impact.served"), **count)
-                       for _, _, n in quarters]
-        self.level = widgets.Dropdown(options=[("80 %", 0.8), ("90 %", 0.9), ("95 %", 0.95)], value=level,
-                                      description=self._t("impact.level"), style=_LABEL)
-        self.method = widgets.Dropdown(options=[(self._t(f"impact.method.{m}"), m) for m in impact.METHODS],
-                                       value=method, description=self._t("impact.method"), style=_LABEL)
-        self.table = widgets.HTML()
-        self.needed = widgets.HTML()
-        self.plot = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.figure = None
-        self.results: list[impact.PeriodResult] = []
-        for control in (*self.working, *self.served, self.level, self.method):
-            control.observe(lambda _: self.update(), names="value")
-        rows = [widgets.HBox([widgets.HTML(f"<b>{esc(name)}</b>", layout=widgets.Layout(width="4em")), w, n])
-                for name, w, n in zip(self.labels, self.working, self.served)]
-        title = f"<b>{esc(self._t('impact.title'))}</b><p>{esc(self._t('impact.intro'))}</p>"
-        self.children = [widgets.HTML(title),
-                         *rows, widgets.HBox([self.level, self.method]), self.table, self.plot, self.needed]
-        self.update()
-
-    def update(self) -> None:
-        counts = [(name, w.value, n.value) for name, w, n in zip(self.labels, self.working, self.served)]
-        bad = [name for name, w, n in counts if w > n]
-        if bad:
-            self.results = []
-            text = self._t("impact.more_working", quarters=", ".join(bad))
-            self.table.value = f'<p style="color:#a00">{esc(text)}</p>'
-            return
-        self.results = impact.judge_periods(counts, self.level.value, self.method.value)
-        rows = []
-        for r in self.results:
-            colour = "#666" if r.too_small else "#222"
-            flag = f' <b style="color:#a60">{esc(self._t("impact.too_small"))}</b>' if r.too_small else ""
-            rows.append(f'<li style="color:{colour}"><b>{esc(r.label)}</b>: '
-                        f"{esc(r.message(self.lang))}{flag}</li>")
-        if not rows:
-            rows.append(f"<li>{esc(self._t('impact.no_data'))}</li>")
-        self.table.value = f"<ul>{''.join(rows)}</ul>{sources_html(impact.BENCHMARK_SOURCES)}"
-        if self.results:
-            self.figure = impact.impact_figure(self.results, self.lang)
-            self.plot.value = png_bytes(self.figure)
-        n41 = impact.served_needed(0.41, self.level.value, self.method.value)
-        self.needed.value = f"<p>{esc(self._t('impact.needed', n=n41))}</p>"
-
-    def snapshot_body(self) -> str:
-        return f"{self.table.value}{img_tag(bytes(self.plot.value), self.plot.tooltip or '')}{self.needed.value}"
-
-
-def impact_calculator(lang: str = "en", quarters: Sequence[tuple[str, int, int]] = EXAMPLE_QUARTERS,
-                      level: float = 0.95, method: str = "wilson") -> ImpactCalculator:
-    """Module 9: a fictional team's quarterly employment rates with intervals, against the benchmarks."""
-    return ImpactCalculator(lang, quarters, level, method)

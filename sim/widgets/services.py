@@ -1,45 +1,35 @@
-"""Interactive explorers for course modules 0–4 (thin views over :mod:`sim.practice.services`).
+"""The service-system views for course modules 0–3 (thin views over :mod:`sim.practice.services`).
 
-Each explorer is an ``ipywidgets.VBox`` subclass whose controls and outputs are
-plain attributes, so a test can set ``.value`` and read what a learner would
-see (``.result.value`` is the rendered HTML, ``.figure`` the matplotlib figure).
-All labels come from ``sim/data/strings.yaml`` through :func:`sim.learning.text.t`.
+* :func:`learning_path` (module 0) – pick your role, see a suggested order of the modules;
+* :func:`service_navigator` (module 1) – describe a fictional client, see who leads and who helps;
+* :func:`assessment_explorer` (module 2) – tick what an initial assessment covered, see the gaps;
+* :func:`role_matcher` (module 3) – match each task in a pathway to the actor who does it.
 
-Every view also carries a static HTML snapshot of its current state in its
-display bundle; the offline course site shows that instead of a live widget.
+Each is a :class:`~sim.widgets.base.View` whose controls and outputs are plain attributes, so a
+test can set ``.value`` and read what a learner would see (``.result.value`` is the rendered
+HTML). Labels come from ``sim/data/strings.yaml`` through :func:`sim.learning.text.t`; the
+service system's own texts (actors, reasons, areas, tasks) from ``sim/data/practice/services.yaml``.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as widgets
 
-from sim.learning.text import check_language, t
 from sim.practice import services
 from sim.widgets.base import View, esc, sources_html
 
 __all__ = [
-    "View",
     "LearningPath", "learning_path",
     "ServiceNavigator", "service_navigator",
     "AssessmentExplorer", "assessment_explorer",
     "RoleMatcher", "role_matcher",
-    "PathwayComparisonView", "pathway_comparison", "pathway_figure",
-    "sources_html",
 ]
 
 _WIDE = widgets.Layout(width="auto")
 _LABEL = {"description_width": "initial"}
-
-
-def _decimal(value: float, lang: str) -> str:
-    """One decimal, with a decimal comma in Finnish."""
-    text = f"{value:.1f}"
-    return text.replace(".", ",") if lang == "fi" else text
 
 
 def _dropdown(description: str, options: list[tuple[str, Any]], value: Any) -> widgets.Dropdown:
@@ -254,111 +244,3 @@ class RoleMatcher(View):
 def role_matcher(lang: str = "en") -> RoleMatcher:
     """Module 3: who does what in a client's pathway."""
     return RoleMatcher(lang)
-
-
-# --- module 4: place-then-train vs train-then-place -------------------------
-
-_PHASE_COLOURS = {
-    "path.phase.preparation": "#9e9e9e", "path.phase.agreement": "#4c72b0",
-    "path.phase.search": "#dd8452", "path.phase.search_with_coach": "#dd8452",
-    "path.phase.work": "#55a868", "path.phase.work_with_support": "#55a868",
-}
-
-
-def pathway_figure(comparison: services.PathwayComparison, lang: str = "en"):
-    """A matplotlib Figure: the two timelines (left) and the chosen study's outcome (right)."""
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-    from matplotlib.ticker import MaxNLocator
-
-    check_language(lang)
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
-    ax, bx = fig.subplots(1, 2, width_ratios=[2.7, 1.3])
-    rows = ((1, comparison.stepwise, comparison.stepwise_first_contact_month),
-            (0, comparison.ips, comparison.ips_first_contact_month))
-    for y, phases, contact in rows:
-        for phase in phases:
-            ax.broken_barh([(phase.start_month, phase.end_month - phase.start_month)], (y - 0.3, 0.6),
-                           facecolors=_PHASE_COLOURS[phase.key], edgecolor="white",
-                           hatch="//" if phase.assumed else None)
-        ax.plot([contact], [y + 0.38], marker="v", color="black")
-    ax.set_yticks([1, 0], [t("path.stepwise", lang), t("path.ips", lang)])
-    ax.set_xlim(0, comparison.horizon_months)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(t("path.months_axis", lang))
-    ax.set_title(t("path.timeline_title", lang), fontsize=10)
-    legend = [Patch(facecolor=_PHASE_COLOURS[k], label=t(k, lang)) for k in
-              ("path.phase.preparation", "path.phase.agreement", "path.phase.search", "path.phase.work")]
-    legend.append(Patch(facecolor="white", edgecolor="black", hatch="//", label=t("path.assumption", lang)))
-    ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, fontsize=8,
-              frameon=False)
-    ev = comparison.evidence
-    shares = [100 * ev.ips_share, 100 * ev.comparison_share]
-    bars = bx.bar([t("path.ips_short", lang), t("path.comparison_short", lang)], shares,
-                  color=["#55a868", "#9e9e9e"])
-    bx.bar_label(bars, labels=[f"{s:.0f} %" for s in shares])
-    bx.set_ylim(0, 100)
-    bx.set_ylabel(t("path.share_axis", lang))
-    bx.set_title(f"{ev.label[lang]}\n[{', '.join(ev.sources)}]", fontsize=9)
-    return fig
-
-
-class PathwayComparisonView(View):
-    """Sliders for the stepwise preparation time and job-search time; a timeline figure."""
-
-    def __init__(self, lang: str = "en", prep_months: int = 12, search_months: int = 4,
-                 evidence: str = "bond2008") -> None:
-        super().__init__(lang)
-        lo, hi = services.PREP_MONTHS_RANGE
-        self.prep_months = widgets.IntSlider(value=prep_months, min=lo, max=hi, continuous_update=False,
-                                             description=self._t("path.prep_months"), style=_LABEL,
-                                             layout=widgets.Layout(width="44em"))
-        lo, hi = services.SEARCH_MONTHS_RANGE
-        self.search_months = widgets.IntSlider(value=search_months, min=lo, max=hi,
-                                               continuous_update=False, style=_LABEL,
-                                               description=self._t("path.search_months"),
-                                               layout=widgets.Layout(width="44em"))
-        self.evidence = _dropdown(self._t("path.evidence"),
-                                  [(e.label[self.lang], e.id) for e in services.EVIDENCE.values()], evidence)
-        self.summary = widgets.HTML()
-        self.plot = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.figure = None
-        self.comparison: services.PathwayComparison | None = None
-        for control in (self.prep_months, self.search_months, self.evidence):
-            control.observe(lambda _: self.update(), names="value")
-        self.children = [widgets.HTML(f"<b>{esc(self._t('path.title'))}</b>"), self.prep_months,
-                         self.search_months, self.evidence, self.plot, self.summary]
-        self.update()
-
-    def update(self) -> None:
-        c = self.comparison = services.compare_pathways(self.prep_months.value, self.search_months.value,
-                                                        self.evidence.value)
-        self.figure = pathway_figure(c, self.lang)
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=96)
-        self.plot.value = buffer.getvalue()
-        ev = c.evidence
-        contact = self._t("path.summary_contact", prep=c.prep_months,
-                          days=services.FIRST_EMPLOYER_CONTACT_DAYS)
-        evidence = self._t("path.summary_evidence", study=ev.label[self.lang], detail=ev.detail[self.lang],
-                           ips=round(100 * ev.ips_share), comparison=round(100 * ev.comparison_share))
-        self.summary.value = (
-            f"<ul><li>{esc(contact)}{sources_html(['C13', 'C63'])}</li>"
-            f"<li>{esc(self._t('path.summary_sooner', months=_decimal(c.months_earlier, self.lang)))}</li>"
-            f"<li>{esc(evidence)}{sources_html(ev.sources)}</li>"
-            f"<li>{esc(self._t('path.summary_weeks'))}{sources_html(['C25'])}</li></ul>"
-            f"<p><em>{esc(self._t('path.assumption_note'))}</em></p>"
-        )
-
-    def snapshot_body(self) -> str:
-        png = base64.b64encode(bytes(self.plot.value)).decode("ascii")
-        settings = (f"<p>{esc(self.prep_months.description)}: {self.prep_months.value}; "
-                    f"{esc(self.search_months.description)}: {self.search_months.value}</p>")
-        image = f'<img alt="" style="max-width:100%" src="data:image/png;base64,{png}">'
-        return f"{settings}{image}{self.summary.value}"
-
-
-def pathway_comparison(lang: str = "en", prep_months: int = 12, search_months: int = 4,
-                       evidence: str = "bond2008") -> PathwayComparisonView:
-    """Module 4: train-then-place vs place-then-train on one timeline, with evidence."""
-    return PathwayComparisonView(lang, prep_months, search_months, evidence)
