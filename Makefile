@@ -13,7 +13,7 @@ export PATH := $(BIN):$(PATH)
 # Jupyter refuses to run as root unless told; containers and CI machines often are root
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: venv test test-fast simulate lab app book golden bench chromium lint clean \
+.PHONY: venv test test-fast simulate lab app book golden bench chromium bwrap lint clean \
         release collect grade feedback export formgrader
 
 $(STAMP): pyproject.toml constraints.txt
@@ -30,8 +30,15 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's bubblewrap sandboxes every learner kernel during grading (sim/grading/sandbox.py);
+# prlimit and setpriv come with util-linux.
+bwrap:
+	@command -v bwrap >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1 || { \
+	  echo "installing Debian's bubblewrap for sandboxed grading"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap util-linux >/dev/null; }
+
 # pytest exits 5 when it collects nothing; that is reported, not hidden.
-test: $(STAMP) chromium
+test: $(STAMP) chromium bwrap
 	$(BIN)/python -m pytest tests course --nbval-lax --nbval-current-env -p no:cacheprovider; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
 
@@ -60,7 +67,7 @@ release: $(STAMP)
 collect: $(STAMP)
 	$(BIN)/python assignments/tools.py collect $(A) $(if $(ZIP),--zip)
 
-grade: $(STAMP)
+grade: $(STAMP) bwrap
 	$(BIN)/python assignments/tools.py autograde $(A)
 
 feedback: $(STAMP)
@@ -75,8 +82,9 @@ formgrader: $(STAMP)
 golden: $(STAMP)
 	$(BIN)/python tests/make_golden.py
 
-bench: $(STAMP)
+bench: $(STAMP) bwrap
 	$(BIN)/python benchmarks/bench_sim.py
+	$(BIN)/python benchmarks/bench_grading.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks

@@ -21,6 +21,32 @@ c.CourseDirectory.course_id = "tyokyky-course"
 c.CourseDirectory.root = _here
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "gradebook.db")  # sqlite:////abs/path
 
+# --- the sandbox: every learner's kernel runs in bubblewrap (sim/grading/sandbox.py) -----------
+# Autograding runs learners' code, which is untrusted. In place of nbgrader's Execute step,
+# SandboxedExecute starts each notebook's kernel in a sandbox of its own: no network, its own
+# process namespace, the unprivileged user "nobody" with no capabilities, a read-only system and
+# Python, and the submission's working copy as the only writable folder (plus a private /tmp).
+# It cannot see source/, release/, the gradebook, other submissions or the trainer's home.
+# tools.py autograde --unsafe (it says why it is unsafe) sets TYOKYKY_UNSAFE_GRADING=1 to grade
+# without it, e.g. on a machine where bubblewrap cannot run.
+if os.environ.get("TYOKYKY_UNSAFE_GRADING") != "1":
+    from sim.grading.execute import autograde_steps
+
+    c.Autograde.autograde_preprocessors = autograde_steps()
+
+# Limits for each learner's kernel, enforced by the kernel's own process limits (prlimit):
+# CPU seconds for the whole notebook. The slowest solution needs ~15 s of CPU in all (the two
+# min_staffing searches of capacity_plan, see the timeout note below); 20x that leaves room for
+# a slow but honest answer and stops a runaway loop that a per-cell timeout cannot interrupt.
+c.SandboxedKernelManager.cpu_seconds = 300
+# Address space of each process, bytes. Importing sim, numpy, scipy and matplotlib maps ~1 GB of
+# virtual memory (measured); 3 GiB leaves room for the simulations and stops a runaway list.
+c.SandboxedKernelManager.memory_bytes = 3 * 1024**3
+# Processes and threads of the sandbox's user: the kernel uses ~10 threads; a fork bomb stops here.
+c.SandboxedKernelManager.processes = 64
+# Largest file the kernel may write, bytes: no answer needs files; this stops filling the disk.
+c.SandboxedKernelManager.file_bytes = 50 * 1024**2
+
 # --- running learners' notebooks --------------------------------------------------------------
 # Per CELL, in seconds (nbgrader has no per-notebook limit). Measured on the project machine
 # (2 cores, Python 3.11, other jobs running, load average 3-3.6; 2026-11) by executing every source

@@ -1,0 +1,1 @@
+"""Grading learners' notebooks safely: the sandboxed kernel for nbgrader and its checks."""

@@ -1,0 +1,290 @@
+"""Learners' code is untrusted: a batch of hostile notebooks graded through the trainer's commands.
+
+A temporary copy of the course releases ``fidelity_review``; each attack below is one learner's
+notebook (the release with the solutions filled in and the attack added to the first answer),
+graded in one ``tools.py autograde`` batch with an honest learner. The attacks print ``LEAKED``
+or ``CHANGED`` for everything they manage and ``BLOCKED`` for what they cannot; the tests read
+the autograded notebooks and check the course tree, the repository's ``sim/`` and the next
+release zip by their hashes before and after. The honest learner must score in the batch
+exactly what they score when graded alone. Nothing here is skipped: where bubblewrap cannot
+start, grading refuses and these tests fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from sim.grading import sandbox
+
+nbgrader_api = pytest.importorskip("nbgrader.api")
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+COURSE = REPO / "assignments"
+NAME = "fidelity_review"
+HONEST = "s-honest"
+MARK = "tyokyky-attack-marker"  # in the command line of every process an attack leaves behind
+
+
+def _probe(label: str, action: str) -> str:
+    """Code that tries *action* and prints LEAKED/CHANGED (it worked) or BLOCKED (it did not)."""
+    verb = "CHANGED" if label.startswith("write") else "LEAKED"
+    return textwrap.dedent(f"""\
+        try:
+            _r = {action}
+            print("{verb} {label}", str(_r)[:60].replace("\\n", " "))
+        except BaseException as _e:
+            print("BLOCKED {label}", type(_e).__name__)
+        """)
+
+
+def _attacks(root: Path, port: int) -> dict[str, str]:
+    source = root / "source" / NAME / f"{NAME}.ipynb"
+    return {
+        "s-read-source": _probe("read-source-absolute", f"open({str(source)!r}).read()")
+        + _probe("read-source-relative", f"open('../../../source/{NAME}/{NAME}.ipynb').read()")
+        + _probe("read-release", f"os.listdir({str(root / 'release')!r})"),
+        "s-read-gradebook": _probe("read-gradebook",
+                                   f"open({str(root / 'gradebook.db')!r}, 'rb').read(100)")
+        + _probe("list-course", f"_only_own(os.listdir({str(root)!r}), {{'autograded'}})"),
+        "s-write-gradebook": _probe("write-gradebook",
+                                    f"open({str(root / 'gradebook.db')!r}, 'ab').write(b'x')")
+        + _probe("write-remove-gradebook", f"os.remove({str(root / 'gradebook.db')!r})"),
+        "s-plant": _probe("write-source",
+                          f"open({str(root / 'source' / NAME / 'planted.py')!r}, 'w').write('x')")
+        + _probe("write-release", f"open({str(root / 'release' / NAME / 'planted.py')!r}, 'w').write('x')")
+        + _probe("write-sim", f"open({str(REPO / 'sim' / 'planted.py')!r}, 'w').write('x')"),
+        "s-other-learner": _probe(
+            "write-other-submission",
+            f"open({str(root / 'submitted' / HONEST / NAME / f'{NAME}.ipynb')!r}, 'w').write('{{}}')")
+        + _probe("read-other-autograded", f"os.listdir({str(root / 'autograded' / HONEST)!r})"),
+        "s-network": _probe("connect-local-server",
+                            f"__import__('socket').create_connection(('127.0.0.1', {port}), timeout=3)"),
+        "s-home": _probe("read-root-home", "_only_own(os.listdir('/root'), {'.pyenv'})")
+        + _probe("list-repository", f"_only_own(os.listdir({str(REPO)!r}), {{'.venv', 'sim'}})")
+        + _probe("read-repository-solutions",
+                 f"open({str(COURSE / 'source' / NAME / f'{NAME}.ipynb')!r}).read()"),
+        "s-background": textwrap.dedent(f"""\
+            import subprocess
+            _p = subprocess.Popen(["sleep", "600", "{MARK}"])
+            print("started", _p.pid)
+            """),
+        "s-kill-grader": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
+                         "os.kill(-1, signal.SIGKILL)\n",
+    }
+
+
+# Paths leading to a bound folder exist inside the sandbox, holding only that folder (e.g. the
+# course root shows just "autograded"): a listing leaks only if it shows anything else.
+PREAMBLE = textwrap.dedent("""\
+    import os
+
+
+    def _only_own(names, own):
+        rest = sorted(set(names) - set(own))
+        if not rest:
+            raise PermissionError("nothing here but the way to the sandbox's own folders")
+        return rest
+    """)
+
+
+def _gid(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _learner(release_nb, source_nb, attack: str | None):
+    """The release with every solution filled in; *attack* runs first in the first answer."""
+    nb = nbformat.from_dict(json.loads(json.dumps(release_nb)))
+    solutions = {_gid(c): "\n".join(ln for ln in c.source.split("\n") if "SOLUTION" not in ln)
+                 for c in source_nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    first = True
+    for cell in nb.cells:
+        gid = _gid(cell)
+        if cell.cell_type == "code" and gid in solutions:
+            cell.source = (PREAMBLE + attack + "\n" if first and attack else "") + solutions[gid]
+            first = False
+    return nb
+
+
+def _course(tmp: Path) -> Path:
+    root = tmp / "assignments"
+    root.mkdir(parents=True)
+    for name in ("nbgrader_config.py", "tools.py"):
+        shutil.copy(COURSE / name, root)
+    shutil.copytree(COURSE / "source" / NAME, root / "source" / NAME)
+    return root
+
+
+def _tool(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(root / "tools.py"), *args], cwd=root,
+                          capture_output=True, text=True, timeout=1200)
+
+
+def _tree_hash(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_file() and not rel.startswith(skip) and "__pycache__" not in rel:
+            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def _zip_hash(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as z:
+        return {n: hashlib.sha256(z.read(n)).hexdigest() for n in sorted(z.namelist())}
+
+
+def _grades(root: Path) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    with nbgrader_api.Gradebook("sqlite:///" + str(root / "gradebook.db"),
+                                course_id="tyokyky-course") as gb:
+        for sub in gb.assignment_submissions(NAME):
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    out.setdefault(sub.student.id, {})[g.name] = round(float(g.score), 3)
+    return out
+
+
+def _outputs(root: Path, student: str) -> str:
+    nb = nbformat.read(root / "autograded" / student / NAME / f"{NAME}.ipynb", 4)
+    return "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def _leftover_processes() -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if MARK in cmdline:
+            found.append(f"{pid}: {cmdline}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """Release, grade the hostile batch with the honest learner, grade the honest learner alone."""
+    assert sandbox.check() is None, f"the sandbox must run here: {sandbox.check()}"
+    server = subprocess.Popen([sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = server.stdout.readline()  # "Serving HTTP on 127.0.0.1 port NNNNN ..."
+        port = int(line.split(" port ")[1].split()[0])
+        root = _course(tmp_path_factory.mktemp("hostile"))
+        assert _tool(root, "release", NAME).returncode == 0
+        zip_before = _zip_hash(root / "exports" / "release" / f"{NAME}.zip")
+        source_nb = nbformat.read(root / "source" / NAME / f"{NAME}.ipynb", 4)
+        release_nb = nbformat.read(root / "release" / NAME / f"{NAME}.ipynb", 4)
+        attacks = _attacks(root, port)
+        for student, attack in {HONEST: None, **attacks}.items():
+            folder = root / "submitted" / student / NAME
+            folder.mkdir(parents=True)
+            nbformat.write(_learner(release_nb, source_nb, attack), folder / f"{NAME}.ipynb")
+        skip = ("autograded/", "gradebook.db", "exports/", "feedback/")
+        course_before = _tree_hash(root, skip)
+        sim_before = _tree_hash(REPO / "sim")
+        started = time.perf_counter()
+        graded = _tool(root, "autograde", NAME)
+        seconds = time.perf_counter() - started
+        time.sleep(1)  # anything left behind would still be running now
+        leftovers = _leftover_processes()
+        assert _tool(root, "release", NAME, "--force").returncode == 0
+        alone = _course(tmp_path_factory.mktemp("alone"))
+        assert _tool(alone, "release", NAME).returncode == 0
+        folder = alone / "submitted" / HONEST / NAME
+        folder.mkdir(parents=True)
+        nbformat.write(_learner(release_nb, source_nb, None), folder / f"{NAME}.ipynb")
+        alone_run = _tool(alone, "autograde", NAME)
+        yield {
+            "root": root, "attacks": attacks, "graded": graded, "seconds": seconds,
+            "leftovers": leftovers, "course_before": course_before,
+            "course_after": _tree_hash(root, skip), "sim_before": sim_before,
+            "sim_after": _tree_hash(REPO / "sim"), "zip_before": zip_before,
+            "zip_after": _zip_hash(root / "exports" / "release" / f"{NAME}.zip"),
+            "grades": _grades(root), "alone": _grades(alone), "alone_run": alone_run,
+        }
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+        for leftover in _leftover_processes():
+            os.kill(int(leftover.split(":")[0]), signal.SIGKILL)
+
+
+def test_the_batch_completes_and_every_learner_is_in_the_gradebook(batch):
+    assert batch["graded"].returncode in (0, 1, 3), batch["graded"].stdout[-3000:]
+    assert set(batch["grades"]) == {HONEST, *batch["attacks"]}, batch["graded"].stdout[-3000:]
+
+
+def test_honest_learner_scores_in_the_batch_what_they_score_alone(batch):
+    assert batch["alone_run"].returncode == 0, batch["alone_run"].stdout[-3000:]
+    assert batch["grades"][HONEST] == batch["alone"][HONEST]
+    assert sum(batch["grades"][HONEST].values()) > 0
+
+
+@pytest.mark.parametrize("student", ["s-read-source", "s-read-gradebook", "s-write-gradebook",
+                                     "s-plant", "s-other-learner", "s-network", "s-home"])
+def test_every_attack_is_blocked_inside_the_sandbox(batch, student):
+    text = _outputs(batch["root"], student)
+    probes = batch["attacks"][student].count("print(\"BLOCKED")
+    assert probes and text.count("BLOCKED ") == probes, text
+    assert "LEAKED" not in text and "CHANGED" not in text, text
+
+
+def test_nothing_outside_the_submissions_own_folder_changes(batch):
+    assert batch["course_after"] == batch["course_before"]
+    assert batch["sim_after"] == batch["sim_before"]
+    assert not (batch["root"] / "source" / NAME / "planted.py").exists()
+
+
+def test_the_next_release_zip_is_unchanged(batch):
+    assert batch["zip_after"] == batch["zip_before"]
+
+
+def test_no_process_a_learner_started_outlives_the_grading(batch):
+    assert "started" in _outputs(batch["root"], "s-background")
+    assert batch["leftovers"] == []
+
+
+def test_learner_code_runs_as_nobody_without_capabilities(tmp_path):
+    """The sandbox's user: not root, no capabilities, no new privileges."""
+    work, sockets = tmp_path / "work", tmp_path / "sockets"
+    work.mkdir()
+    sockets.mkdir()
+    sandbox._give(tmp_path)
+    cmd = sandbox.command(["/bin/sh", "-c", "id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status"],
+                          workdir=work, socket_dir=sockets, cpu_seconds=10,
+                          memory_bytes=1024 ** 3, processes=16, file_bytes=1024 ** 2)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    lines = done.stdout.split()
+    assert done.returncode == 0, done.stderr
+    assert lines[0] != "0"
+    status = dict(zip(lines[1::2], lines[2::2]))
+    assert status == {"CapEff:": "0000000000000000", "CapBnd:": "0000000000000000", "NoNewPrivs:": "1"}
+
+
+def test_grading_refuses_without_a_sandbox_unless_told_unsafe(tmp_path):
+    root = _course(tmp_path)
+    env = {**os.environ, "PATH": str(tmp_path / "empty-path")}  # no bwrap to be found
+    (tmp_path / "empty-path").mkdir()
+    refused = subprocess.run([sys.executable, str(root / "tools.py"), "autograde", NAME], cwd=root,
+                             capture_output=True, text=True, timeout=300, env=env)
+    assert refused.returncode == 2
+    assert "grading refused" in refused.stdout and "bubblewrap" in refused.stdout
+    unsafe = subprocess.run([sys.executable, str(root / "tools.py"), "autograde", NAME, "--unsafe"],
+                            cwd=root, capture_output=True, text=True, timeout=300, env=env)
+    assert "WITHOUT the sandbox" in unsafe.stdout and "read the solutions" in unsafe.stdout
