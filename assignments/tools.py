@@ -5,14 +5,24 @@
     python tools.py collect ASSIGNMENT [--zip] [--force]
     python tools.py check-names ASSIGNMENT
     python tools.py autograde ASSIGNMENT [--student ID] [--force] [--max-minutes M] [--max-memory-gb G]
+                                         [--unsafe]
     python tools.py feedback ASSIGNMENT [--force] [--exchange]
     python tools.py export-cells --out FILE.csv [--assignment ASSIGNMENT]
+    python tools.py flags ASSIGNMENT [--clear STUDENT]
     python tools.py validate [ASSIGNMENT ...]
 
 Every nbgrader call runs with this Python's bin directory first on PATH (nbgrader shells out to
 ``alembic``) and with the course root as working directory, so ``nbgrader_config.py`` applies.
-Exit codes: 0 done; 1 nbgrader failed (read the log it names); 2 usage error; 3 done, but some
-submissions need a person (listed as NEEDS ATTENTION and left ungraded, never scored 0).
+Exit codes: 0 done; 1 nbgrader failed (read the log it names); 2 usage error, or grading refused
+because the sandbox cannot run; 3 done, but some submissions need a person (listed as NEEDS
+ATTENTION and left ungraded, never scored 0).
+
+Autograding runs every learner's kernel in a bubblewrap sandbox (``sim/grading/sandbox.py``,
+configured in ``nbgrader_config.py``); it refuses to run without one unless ``--unsafe`` is given.
+Before grading, it scans the learners' cells for tricks that can fool the tests in their own
+notebook (``sim/grading/tamper.py``): a flagged learner's score is PROVISIONAL until the trainer
+clears it with ``tools.py flags``. Flags do not change autograde's exit code (the learner is graded);
+``tools.py flags`` exits with 3 while uncleared flags remain.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import argparse
 import contextlib
 import csv
 import filecmp
+import hashlib
 import json
 import os
 import shutil
@@ -40,9 +51,22 @@ EXIT_OK, EXIT_NBGRADER_FAILED, EXIT_USAGE, EXIT_ATTENTION = 0, 1, 2, 3
 # --------------------------------------------------------------------------- running nbgrader
 
 
-def _env() -> dict[str, str]:
+UNSAFE_WARNING = """\
+--unsafe: learners' code will run WITHOUT the sandbox, with your user's rights. A notebook can
+then read the solutions and hidden tests, read and change the gradebook and other learners'
+work, plant files in source/ that go out with the next release, leave processes behind and
+reach servers on this machine. Use it only for notebooks you trust, e.g. your own tests."""
+
+
+def _env(unsafe: bool = False) -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.pop("TYOKYKY_UNSAFE_GRADING", None)  # only --unsafe turns the sandbox off
+    # an error in nbgrader_config.py stops nbgrader instead of being logged and ignored (which
+    # would fall back to nbgrader's defaults: no sandbox)
+    env["TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR"] = "1"
+    if unsafe:
+        env["TYOKYKY_UNSAFE_GRADING"] = "1"  # read by nbgrader_config.py
     return env
 
 
@@ -83,12 +107,13 @@ def _stop_tree(pid: int) -> None:
 
 
 def run_nbgrader(root: Path, args: list[str], *, log: Path | None = None, echo: bool = True,
-                 max_minutes: float | None = None, max_memory_gb: float | None = None) -> int:
+                 max_minutes: float | None = None, max_memory_gb: float | None = None,
+                 unsafe: bool = False) -> int:
     """Run ``nbgrader ARGS`` in ``root``; output goes to ``log`` (and the terminal if ``echo``)."""
     cmd = [sys.executable, "-m", "nbgrader", *args]
     print("$ nbgrader " + " ".join(args), flush=True)
     with open(log, "w", encoding="utf-8") if log else contextlib.nullcontext() as out:
-        proc = subprocess.Popen(cmd, cwd=root, env=_env(), stdout=subprocess.PIPE,
+        proc = subprocess.Popen(cmd, cwd=root, env=_env(unsafe), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True,
                                 preexec_fn=_limits(max_memory_gb))
         watchdog = None
@@ -286,6 +311,90 @@ def _timed_out_cells(root: Path, assignment: str) -> dict[str, list[str]]:
     return out
 
 
+# --------------------------------------------------------------------------- tamper flags
+
+
+def _flags_path(root: Path, assignment: str) -> Path:
+    return root / "exports" / "flags" / f"{assignment}.json"
+
+
+def load_flags(root: Path, assignment: str) -> dict[str, dict]:
+    """student -> {sha256, scanned, flags, cleared, cleared_at} from exports/flags/<assignment>.json."""
+    path = _flags_path(root, assignment)
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))["students"]
+
+
+def _save_flags(root: Path, assignment: str, records: dict[str, dict]) -> Path:
+    from sim.grading.tamper import KINDS
+    path = _flags_path(root, assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"assignment": assignment, "kinds": KINDS, "students": dict(sorted(records.items()))}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _flagged_lines(record: dict) -> int:
+    return len({(f["notebook"], f["cell"], f["line"]) for f in record["flags"]})
+
+
+def provisional(root: Path, assignment: str) -> dict[str, int]:
+    """student -> flagged lines, for the students whose flags the trainer has not cleared."""
+    return {s: _flagged_lines(r) for s, r in load_flags(root, assignment).items()
+            if r["flags"] and not r["cleared"]}
+
+
+def scan_submissions(root: Path, assignment: str, students: list[str]) -> dict[str, dict]:
+    """Scan the students' submitted notebooks for tamper flags and record them.
+
+    The record of a student is keyed by the SHA-256 of their notebooks: while the submission is
+    unchanged, a trainer's ``cleared`` decision is kept; a changed submission is flagged afresh.
+    """
+    import nbformat
+
+    from sim.grading.tamper import scan_notebook
+    records = load_flags(root, assignment)
+    sources = {p.name: nbformat.read(str(p), as_version=4) for p in _notebooks(root / "source" / assignment)}
+    for student in students:
+        if not (root / "submitted" / student / assignment).is_dir():
+            continue
+        digest, flags = hashlib.sha256(), []
+        for name, source_nb in sources.items():
+            path = root / "submitted" / student / assignment / name
+            if not path.exists():
+                continue
+            data = path.read_bytes()
+            digest.update(f"{name}\0{len(data)}\0".encode() + data)
+            try:
+                nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+            except Exception:  # noqa: BLE001 - unreadable notebooks are check_names' business
+                continue
+            try:
+                found = [f.as_dict() for f in scan_notebook(nb, source_nb)]
+            except Exception as exc:  # noqa: BLE001 - a flaw of the scan must not stop grading
+                found = [{"cell": "-", "line": 0, "text": "", "kind": "unscannable",
+                          "reason": f"the scan failed ({type(exc).__name__}: {exc}); read the notebook"}]
+            flags += [{"notebook": name, **f} for f in found]
+        old = records.get(student, {})
+        same = old.get("sha256") == digest.hexdigest()
+        records[student] = {"sha256": digest.hexdigest(), "scanned": _stamp(), "flags": flags,
+                            "cleared": bool(same and old.get("cleared")),
+                            "cleared_at": old.get("cleared_at") if same else None}
+    _save_flags(root, assignment, records)
+    return {s: records[s] for s in students if s in records}
+
+
+def _print_flags(student: str, record: dict) -> None:
+    state = f"cleared {record['cleared_at']}" if record["cleared"] else "PROVISIONAL"
+    print(f"  [FLAGGED] {student}: {_flagged_lines(record)} line(s), {state}")
+    for f in record["flags"]:
+        print(f"      {f['notebook']} {f['cell']}, line {f['line']} [{f['kind']}]: {f['text']}")
+        print(f"          {f['reason']}")
+
+
 # --------------------------------------------------------------------------- subcommands
 
 
@@ -337,10 +446,37 @@ def cmd_check_names(root: Path, a: argparse.Namespace) -> int:
 
 
 def cmd_autograde(root: Path, a: argparse.Namespace) -> int:
+    if a.unsafe:
+        print(UNSAFE_WARNING, flush=True)
+    else:
+        from sim.grading.execute import is_sandboxed
+        from sim.grading.sandbox import check
+        why = check()
+        if not why:
+            try:
+                sandboxed = is_sandboxed(_config(root))
+            except Exception as exc:  # noqa: BLE001 - any error in the config file refuses
+                sandboxed, why = False, f"nbgrader_config.py does not load: {exc}"
+            if not sandboxed and not why:
+                why = ("nbgrader_config.py does not run kernels through SandboxedExecute "
+                       "(c.Autograde.autograde_preprocessors)")
+        if why:
+            print(f"error: grading refused: {why}. Learners' code must run in the sandbox; "
+                  "`make grade` installs bubblewrap, or see --unsafe in assignments/README.md.")
+            return EXIT_USAGE
     print("Checking submissions:")
     issues = check_names(root, a.assignment)
     _print_issues(issues)
     held = sorted({i.student for i in issues if i.blocking})
+    print("Scanning learners' cells for tamper flags (see `python tools.py flags`):")
+    students = [a.student] if a.student else sorted(
+        p.parent.name for p in (root / "submitted").glob(f"*/{a.assignment}") if p.is_dir())
+    scanned = scan_submissions(root, a.assignment, [s for s in students if s not in held])
+    for student, record in scanned.items():
+        if record["flags"]:
+            _print_flags(student, record)
+    if not any(r["flags"] for r in scanned.values()):
+        print("  no flags")
     args = ["autograde", a.assignment]
     if a.student:
         args += ["--student", a.student]
@@ -351,14 +487,17 @@ def cmd_autograde(root: Path, a: argparse.Namespace) -> int:
         args.append("--CourseDirectory.student_id_exclude=" + ",".join(held))
     log = _log_path(root, f"autograde-{a.assignment}")
     rc = run_nbgrader(root, args, log=log, echo=a.verbose, max_minutes=a.max_minutes,
-                      max_memory_gb=a.max_memory_gb)
+                      max_memory_gb=a.max_memory_gb, unsafe=a.unsafe)
     errors = [ln.rstrip() for ln in log.read_text(encoding="utf-8").splitlines()
               if "| ERROR]" in ln and "Timeout waiting" not in ln and "Interrupting kernel" not in ln]
     timeouts = _timed_out_cells(root, a.assignment)
     summary = submission_summary(root, a.assignment)
+    flagged = provisional(root, a.assignment)
     print(f"\n{'student':24} {'score':>12}  notes")
     for row in summary:
         notes = []
+        if row["student"] in flagged:
+            notes.append(f"PROVISIONAL ({flagged[row['student']]} flagged lines)")
         if row["student"] in timeouts:
             notes.append("timed out: " + ", ".join(timeouts[row["student"]]))
         if row["needs_manual_grade"]:
@@ -370,7 +509,7 @@ def cmd_autograde(root: Path, a: argparse.Namespace) -> int:
         print("\nnbgrader reported errors (see the log):", *errors[:20], sep="\n  ")
     report = {"assignment": a.assignment, "nbgrader_exit_code": rc, "log": str(log),
               "issues": [asdict(i) for i in issues], "held_back": held, "timeouts": timeouts,
-              "errors": errors, "submissions": summary}
+              "errors": errors, "submissions": summary, "provisional": flagged}
     report_path = log.with_suffix(".json")
     report_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
     shutil.copy(report_path, report_path.with_name(f"autograde-{a.assignment}-latest.json"))
@@ -400,8 +539,10 @@ def cmd_feedback(root: Path, a: argparse.Namespace) -> int:
                       log=_log_path(root, f"feedback-{a.assignment}"), echo=a.verbose)
     if rc:
         return EXIT_NBGRADER_FAILED
+    flagged = provisional(root, a.assignment)
     for s in ready:
-        print(f"  feedback: {s}: {root / 'feedback' / s / a.assignment}")
+        note = f"  PROVISIONAL ({flagged[s]} flagged lines, see tools.py flags)" if s in flagged else ""
+        print(f"  feedback: {s}: {root / 'feedback' / s / a.assignment}{note}")
     if a.exchange:
         _ensure_exchange(root)
         rc = run_nbgrader(root, ["release_feedback", a.assignment, *exclude],
@@ -412,7 +553,8 @@ def cmd_feedback(root: Path, a: argparse.Namespace) -> int:
 
 
 EXPORT_COLUMNS = ["student_id", "assignment", "notebook", "grade_cell", "cell_type", "auto_score",
-                  "manual_score", "extra_credit", "score", "max_score", "needs_manual_grade"]
+                  "manual_score", "extra_credit", "score", "max_score", "needs_manual_grade",
+                  "provisional"]
 
 
 def export_cells(root: Path, out: Path, assignment: str | None = None) -> int:
@@ -422,6 +564,7 @@ def export_cells(root: Path, out: Path, assignment: str | None = None) -> int:
         for asg in sorted(gb.assignments, key=lambda x: x.name):
             if assignment and asg.name != assignment:
                 continue
+            flagged = provisional(root, asg.name)
             for sub in sorted(gb.assignment_submissions(asg.name), key=lambda s: s.student.id):
                 for nb in sorted(sub.notebooks, key=lambda n: n.name):
                     order = {c.name: i for i, c in enumerate(nb.notebook.source_cells)}
@@ -432,7 +575,8 @@ def export_cells(root: Path, out: Path, assignment: str | None = None) -> int:
                             "cell_type": g.cell_type, "auto_score": g.auto_score,
                             "manual_score": g.manual_score, "extra_credit": g.extra_credit,
                             "score": g.score, "max_score": g.max_score,
-                            "needs_manual_grade": g.needs_manual_grade})
+                            "needs_manual_grade": g.needs_manual_grade,
+                            "provisional": sub.student.id in flagged})
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
@@ -448,6 +592,31 @@ def cmd_export_cells(root: Path, a: argparse.Namespace) -> int:
     n = export_cells(root, Path(a.out).resolve(), a.assignment)
     print(f"Wrote {n} rows to {a.out}")
     return EXIT_OK
+
+
+def cmd_flags(root: Path, a: argparse.Namespace) -> int:
+    records = load_flags(root, a.assignment)
+    if not records:
+        print(f"No scan recorded for {a.assignment!r}: autograde scans every submission first.")
+        return EXIT_OK
+    unknown = [s for s in a.clear or [] if s not in records]
+    if unknown:
+        print(f"error: no scan recorded for {', '.join(unknown)}; known: {', '.join(sorted(records))}.")
+        return EXIT_USAGE
+    for student in a.clear or []:
+        records[student].update(cleared=True, cleared_at=_stamp())
+        print(f"Cleared {student}: their score is no longer provisional (until they submit again).")
+    path = _save_flags(root, a.assignment, records) if a.clear else _flags_path(root, a.assignment)
+    for student, record in sorted(records.items()):
+        if record["flags"]:
+            _print_flags(student, record)
+    clean = sorted(s for s, r in records.items() if not r["flags"])
+    print(f"No flags: {len(clean)} of {len(records)} submission(s). Record: {path}")
+    left = provisional(root, a.assignment)
+    if left:
+        print(f"Provisional until cleared: {', '.join(sorted(left))} "
+              f"(python tools.py flags {a.assignment} --clear STUDENT)")
+    return EXIT_ATTENTION if left else EXIT_OK
 
 
 def validate(path: Path) -> dict:
@@ -502,6 +671,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--force", action="store_true", help="re-autograde (resets manual grading!)")
     s.add_argument("--max-minutes", type=float, help="stop the whole run after M minutes")
     s.add_argument("--max-memory-gb", type=float, help="address-space cap for nbgrader and kernels")
+    s.add_argument("--unsafe", action="store_true",
+                   help="run learners' code WITHOUT the sandbox, with your rights (says why it is unsafe)")
     s.set_defaults(func=cmd_autograde)
 
     s = sub.add_parser("feedback", help="HTML feedback for students whose manual grading is done")
@@ -514,6 +685,12 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--out", required=True, help="CSV file to write")
     s.add_argument("--assignment", help="only this assignment")
     s.set_defaults(func=cmd_export_cells)
+
+    s = sub.add_parser("flags", help="tamper flags of the last autograde; --clear a learner after review")
+    s.add_argument("assignment")
+    s.add_argument("--clear", action="append", metavar="STUDENT",
+                   help="mark this learner's flags as reviewed (repeatable); kept until they resubmit")
+    s.set_defaults(func=cmd_flags)
 
     s = sub.add_parser("validate", help="sources pass their tests; releases fail them")
     s.add_argument("assignment", nargs="*")

@@ -552,9 +552,11 @@ def test_export_cells_writes_one_row_per_student_and_grade_cell(name, pipelines)
     with open(p.root / "exports" / "cells.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     cells = [*CASES[name]["max"], CASES[name]["manual"]]
-    assert list(rows[0]) == ["student_id", "assignment", "notebook", "grade_cell", "cell_type",
-                             "auto_score", "manual_score", "extra_credit", "score", "max_score",
-                             "needs_manual_grade"]
+    assert list(rows[0])[:11] == ["student_id", "assignment", "notebook", "grade_cell", "cell_type",
+                                  "auto_score", "manual_score", "extra_credit", "score", "max_score",
+                                  "needs_manual_grade"]
+    assert "provisional" in rows[0]  # tamper flags (tools.py flags)
+    assert not any(r["provisional"] == "True" for r in rows)  # the synthetic class plays fair
     assert sorted((r["student_id"], r["grade_cell"]) for r in rows) == \
         sorted((s, c) for s in GRADED for c in cells)
     by_key = {(r["student_id"], r["grade_cell"]): r for r in rows}
