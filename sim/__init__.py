@@ -1,15 +1,20 @@
-"""tyokyky-course's library: the work-ability pathway simulation and the domain tools.
+"""tyokyky-course's library: the work-ability pathway simulation and the course's domain tools.
 
-- :mod:`sim.scenario` — the frozen, validated scenario and its YAML presets;
-- :mod:`sim.model` — ``run(scenario, seed)``, one simpy replication of the client pathways;
-- :mod:`sim.experiment` — replications with confidence intervals, paired comparisons,
-  sweeps and the fewest-staff search;
-- :mod:`sim.plots`, :mod:`sim.report` — figures and run records (CSV, xlsx, STRESS-DES);
-- :mod:`sim.practice.fidelity`, :mod:`sim.practice.caseplan` — the 25-item fidelity scale and case-plan rules;
-- :mod:`sim.practice.services`, :mod:`sim.practice.employers`, :mod:`sim.practice.impact`, :mod:`sim.planner` — the pure
-  logic behind the course's and the planners' widgets; :mod:`sim.learning.text`, :mod:`sim.learning.quiz` —
-  bilingual labels and self-check quizzes;
-- :mod:`sim.widgets` — notebook and app views (the only place that imports ipywidgets).
+The simulation is the top level (``import sim`` gives its main names):
+
+- :mod:`sim.scenario` — the frozen, validated scenario, its one file loader and the presets;
+- :mod:`sim.engine`, :mod:`sim.journeys`, :mod:`sim.resources`, :mod:`sim.streams`,
+  :mod:`sim.model` — one replication: the event core, the clients' journeys through the
+  pathway stages, capacity pools, named random streams, and ``run(scenario, seed)``;
+- :mod:`sim.results`, :mod:`sim.stats`, :mod:`sim.experiment` — the event log and KPIs,
+  output analysis, replications, comparisons, sweeps and the fewest-staff search;
+- :mod:`sim.plots`, :mod:`sim.report`, :mod:`sim.planner`, :mod:`sim.cli` — figures, run
+  records (CSV, xlsx, STRESS-DES), the planners' tables and downloads, and ``worksim``.
+
+Rooms for the rest: :mod:`sim.practice` (the fidelity scale, case plans and their review,
+benefit rules, the service system, employers, impact), :mod:`sim.learning` (bilingual text and
+quizzes), :mod:`sim.grading` (the sandbox for learners' notebooks) and :mod:`sim.widgets` (the
+views; the only part that imports ipywidgets). ``sim/README.md`` says how to add a stage.
 """
 
 from .experiment import (
