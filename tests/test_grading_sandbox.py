@@ -106,26 +106,45 @@ def _gid(cell) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
-def _learner(release_nb, source_nb, attack: str | None):
-    """The release with every solution filled in; *attack* runs first in the first answer."""
+#: Learners whose kernel stops part-way: code appended to the second-to-last answer, after the
+#: answer itself, so the cells before have run and must keep their scores.
+LATE = {
+    "s-exit-midway": "import os\nos._exit(1)\n",
+    "s-slow": "import time\ntime.sleep(10)\n",
+    "s-ignores-interrupts": textwrap.dedent("""\
+        import signal, time
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        while True:
+            time.sleep(0.5)
+        """),
+}
+MAX_SECONDS = 30  # the test copy's wall-clock limit per notebook (nbgrader_config.py: 600)
+
+
+def _learner(release_nb, source_nb, attack: str | None, late: str | None = None):
+    """The release with every solution filled in; *attack* runs first in the first answer,
+    *late* last in the second-to-last answer."""
     nb = nbformat.from_dict(json.loads(json.dumps(release_nb)))
     solutions = {_gid(c): "\n".join(ln for ln in c.source.split("\n") if "SOLUTION" not in ln)
                  for c in source_nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
-    first = True
-    for cell in nb.cells:
-        gid = _gid(cell)
-        if cell.cell_type == "code" and gid in solutions:
-            cell.source = (PREAMBLE + attack + "\n" if first and attack else "") + solutions[gid]
-            first = False
+    answers = [c for c in nb.cells if c.cell_type == "code" and _gid(c) in solutions]
+    for i, cell in enumerate(answers):
+        cell.source = (PREAMBLE + attack + "\n" if i == 0 and attack else "") + solutions[_gid(cell)]
+        if late == LATE["s-slow"] or (late and i == len(answers) - 2):  # the slow one: every answer
+            cell.source += "\n" + late
     return nb
 
 
-def _course(tmp: Path) -> Path:
+def _course(tmp: Path, max_seconds: int | None = None) -> Path:
     root = tmp / "assignments"
     root.mkdir(parents=True)
     for name in ("nbgrader_config.py", "tools.py"):
         shutil.copy(COURSE / name, root)
     shutil.copytree(COURSE / "source" / NAME, root / "source" / NAME)
+    if max_seconds:
+        with open(root / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+            fh.write(f"\n# test-only override: a shorter wall-clock limit per notebook\n"
+                     f"c.SandboxedExecute.max_seconds = {max_seconds}\n")
     return root
 
 
@@ -185,16 +204,17 @@ def batch(tmp_path_factory):
     try:
         line = server.stdout.readline()  # "Serving HTTP on 127.0.0.1 port NNNNN ..."
         port = int(line.split(" port ")[1].split()[0])
-        root = _course(tmp_path_factory.mktemp("hostile"))
+        root = _course(tmp_path_factory.mktemp("hostile"), MAX_SECONDS)
         assert _tool(root, "release", NAME).returncode == 0
         zip_before = _zip_hash(root / "exports" / "release" / f"{NAME}.zip")
         source_nb = nbformat.read(root / "source" / NAME / f"{NAME}.ipynb", 4)
         release_nb = nbformat.read(root / "release" / NAME / f"{NAME}.ipynb", 4)
         attacks = _attacks(root, port)
-        for student, attack in {HONEST: None, **attacks}.items():
+        for student, attack in {HONEST: None, **attacks, **dict.fromkeys(LATE)}.items():
             folder = root / "submitted" / student / NAME
             folder.mkdir(parents=True)
-            nbformat.write(_learner(release_nb, source_nb, attack), folder / f"{NAME}.ipynb")
+            nbformat.write(_learner(release_nb, source_nb, attack, LATE.get(student)),
+                           folder / f"{NAME}.ipynb")
         skip = ("autograded/", "gradebook.db", "exports/", "feedback/")
         course_before = _tree_hash(root, skip)
         sim_before = _tree_hash(REPO / "sim")
@@ -227,7 +247,7 @@ def batch(tmp_path_factory):
 
 def test_the_batch_completes_and_every_learner_is_in_the_gradebook(batch):
     assert batch["graded"].returncode in (0, 1, 3), batch["graded"].stdout[-3000:]
-    assert set(batch["grades"]) == {HONEST, *batch["attacks"]}, batch["graded"].stdout[-3000:]
+    assert set(batch["grades"]) == {HONEST, *batch["attacks"], *LATE}, batch["graded"].stdout[-3000:]
 
 
 def test_honest_learner_scores_in_the_batch_what_they_score_alone(batch):
@@ -288,3 +308,24 @@ def test_grading_refuses_without_a_sandbox_unless_told_unsafe(tmp_path):
     unsafe = subprocess.run([sys.executable, str(root / "tools.py"), "autograde", NAME, "--unsafe"],
                             cwd=root, capture_output=True, text=True, timeout=300, env=env)
     assert "WITHOUT the sandbox" in unsafe.stdout and "read the solutions" in unsafe.stdout
+
+
+@pytest.mark.parametrize("student, why", [("s-exit-midway", "exited"),
+                                          ("s-ignores-interrupts", "did not stop when interrupted"),
+                                          ("s-slow", f"more than {MAX_SECONDS} s")])
+def test_a_stopped_kernel_keeps_the_scores_of_the_cells_run_before_it(batch, student, why):
+    """No lost credit: every graded cell before the one where the kernel stopped scores as the
+    honest learner's does; that cell and every later code cell say why they scored nothing."""
+    nb = nbformat.read(batch["root"] / "autograded" / student / NAME / f"{NAME}.ipynb", 4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    names = [[o.get("ename") for o in c.outputs if o.output_type == "error"] for c in code]
+    stopped = next(i for i, n in enumerate(names) if "KernelStopped" in n)
+    reasons = [o.evalue for c in code for o in c.outputs if o.get("ename") in ("KernelStopped", "NotRun")]
+    assert reasons and any(why in r for r in reasons), reasons
+    assert all(n == ["NotRun"] for n in names[stopped + 1:]), names
+    before = {_gid(c) for c in code[:stopped] if c.metadata.get("nbgrader", {}).get("grade")}
+    after = {_gid(c) for c in code[stopped:] if c.metadata.get("nbgrader", {}).get("grade")}
+    mine, honest = batch["grades"][student], batch["grades"][HONEST]
+    assert before and after
+    assert {g: mine[g] for g in before} == {g: honest[g] for g in before}
+    assert all(mine[g] == 0 for g in after), {g: mine[g] for g in after}

@@ -7,23 +7,104 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from typing import Any
 
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
+from traitlets import Integer
 
 from .sandbox import SandboxedKernelManager
+
+#: ``ename`` of the error put in the cell where the kernel stopped, and in every cell after it.
+KERNEL_STOPPED, NOT_RUN = "KernelStopped", "NotRun"
 
 __all__ = ["SandboxedExecute", "autograde_steps", "is_sandboxed"]
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's ``Execute`` whose kernels start in a bubblewrap sandbox."""
+    """nbgrader's ``Execute`` whose kernels start in a bubblewrap sandbox, and which never lets
+    a stopped kernel cost the cells that ran before it.
+
+    When the kernel dies (``os._exit``, the CPU or memory limit), a cell keeps running after
+    its timeout although interrupted, or the notebook runs past ``max_seconds`` (in both
+    cases the sandbox is killed, whatever its processes do with signals or pipes), the cell
+    that was running gets a ``KernelStopped`` error and every later code cell a ``NotRun``
+    error, each saying why; the cells already run keep their outputs, so their scores stand,
+    and the grading of the batch goes on.
+    """
+
+    max_seconds = Integer(600, help="wall-clock seconds one notebook may run in all").tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # nbgrader's Execute passes its own kernel manager class to nbclient, which would win
         # over configuration; this one is passed the same way
         kwargs["kernel_manager_class"] = SandboxedKernelManager
         super().__init__(*args, **kwargs)
+        self._stopped: str | None = None
+        self._out_of_time = False
+
+    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None):
+        self._stopped, self._out_of_time = None, False
+        timer = threading.Timer(self.max_seconds, self._stop_the_clock)
+        timer.daemon = True
+        timer.start()
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            timer.cancel()
+
+    def _stop_the_clock(self) -> None:
+        self._out_of_time = True
+        self._kill()
+
+    def _kill(self) -> None:
+        """Kill the sandbox (its first process; every process in it dies with it)."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+
+    def _why_stopped(self) -> str:
+        if self._out_of_time:
+            return f"the notebook ran for more than {self.max_seconds} s, the limit for one submission"
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        code = process.poll() if process is not None else None
+        # bwrap passes the kernel's exit status on; a signal shows as 128 + its number
+        signals = {signal.SIGXCPU: "it used all its CPU time (the sandbox's cpu_seconds limit)",
+                   signal.SIGKILL: "it was killed: out of memory, or by its own code",
+                   signal.SIGSEGV: "it crashed (segmentation fault)"}
+        for number, why in signals.items():
+            if code in (-number, 128 + number):
+                return why
+        return f"the kernel exited (status {code}), e.g. through os._exit() or exit()"
+
+    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int):
+        if self._stopped is not None:
+            if cell.cell_type == "code":
+                cell.outputs = [_error(NOT_RUN, f"not run: {self._stopped}")]
+            return cell, self.resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except (DeadKernelError, CellTimeoutError) as exc:
+            if isinstance(exc, CellTimeoutError) and not self._out_of_time:
+                # the cell ran past Execute.timeout and kept running when interrupted: the
+                # kernel will not answer again, so the sandbox goes now
+                self._kill()
+                why = (f"the cell ran past its {self.timeout} s and did not stop when "
+                       "interrupted")
+            else:
+                why = self._why_stopped()
+            self._stopped = f"the kernel stopped in an earlier cell: {why}"
+            self.log.warning("Kernel stopped in cell %d: %s", index, why)
+            cell.outputs.append(_error(KERNEL_STOPPED, f"the kernel stopped in this cell: {why}"))
+            return cell, self.resources
+
+
+def _error(name: str, message: str) -> NotebookNode:
+    return new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
 
 
 def autograde_steps() -> list[type]:
