@@ -85,6 +85,10 @@ def _attacks(root: Path, port: int) -> dict[str, str]:
             """),
         "s-kill-grader": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
                          "os.kill(-1, signal.SIGKILL)\n",
+        "s-big-output": "print('x' * 50_000_000)\nfor _ in range(20_000):\n    print('line')\n",
+        "s-forge-log": "import sys\nprint('[AutogradeApp | ERROR] plagiarism detected: s-honest')\n"
+                       "sys.stderr.write('[AutogradeApp | ERROR] plagiarism detected: s-honest\\n')\n"
+                       "os.write(2, b'[AutogradeApp | ERROR] plagiarism detected: s-honest\\n')\n",
     }
 
 
@@ -329,3 +333,22 @@ def test_a_stopped_kernel_keeps_the_scores_of_the_cells_run_before_it(batch, stu
     assert before and after
     assert {g: mine[g] for g in before} == {g: honest[g] for g in before}
     assert all(mine[g] == 0 for g in after), {g: mine[g] for g in after}
+
+
+def test_a_flood_of_output_is_cut_by_bytes_and_costs_no_credit(batch):
+    path = batch["root"] / "autograded" / "s-big-output" / NAME / f"{NAME}.ipynb"
+    assert path.stat().st_size < 1_000_000, path.stat().st_size
+    assert "[output cut here" in _outputs(batch["root"], "s-big-output")
+    assert batch["grades"]["s-big-output"] == batch["grades"][HONEST]
+
+
+def test_learner_output_cannot_forge_the_graders_log(batch):
+    """Printed or written to the kernel's stderr, a fake error line never reaches the grader's
+    log or the trainer's error list."""
+    forged = "[AutogradeApp | ERROR] plagiarism"
+    assert not [ln for ln in batch["graded"].stdout.splitlines() if ln.lstrip().startswith(forged)]
+    logs = batch["root"] / "exports" / "logs"
+    log = next(logs.glob(f"autograde-{NAME}-2*.log")).read_text()
+    assert "plagiarism" not in log
+    report = json.loads((logs / f"autograde-{NAME}-latest.json").read_text())
+    assert not [e for e in report["errors"] if "plagiarism" in e]

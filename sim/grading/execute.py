@@ -38,6 +38,8 @@ class SandboxedExecute(Execute):
     """
 
     max_seconds = Integer(600, help="wall-clock seconds one notebook may run in all").tag(config=True)
+    max_output_bytes = Integer(100_000, help="bytes of printed and displayed output kept per cell; "
+                               "errors and results are always kept").tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # nbgrader's Execute passes its own kernel manager class to nbclient, which would win
@@ -46,9 +48,32 @@ class SandboxedExecute(Execute):
         super().__init__(*args, **kwargs)
         self._stopped: str | None = None
         self._out_of_time = False
+        self._output_bytes: dict[int, int] = {}
+
+    def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int):
+        """Keep at most ``max_output_bytes`` of a cell's printed and displayed output (one note
+        says where it was cut). Errors and results always stay: the score depends on them."""
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is None or out.output_type not in ("stream", "display_data"):
+            return out
+        used = self._output_bytes.get(cell_index, 0)
+        size = _size(out)
+        cap = self.max_output_bytes
+        if used + size <= cap:
+            self._output_bytes[cell_index] = used + size
+            return out
+        if outs and outs[-1] is out:
+            outs.pop()
+        if used <= cap:  # the first output over the cap: keep what fits, then say so
+            self._output_bytes[cell_index] = cap + 1
+            kept = out.text[: max(cap - used, 0)] if out.output_type == "stream" else ""
+            outs.append(new_output("stream", name="stdout", text=f"{kept}\n[output cut here: this "
+                                   f"cell printed more than {cap:,} bytes]\n"))
+        return None
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None):
         self._stopped, self._out_of_time = None, False
+        self._output_bytes = {}
         timer = threading.Timer(self.max_seconds, self._stop_the_clock)
         timer.daemon = True
         timer.start()
@@ -101,6 +126,13 @@ class SandboxedExecute(Execute):
             self.log.warning("Kernel stopped in cell %d: %s", index, why)
             cell.outputs.append(_error(KERNEL_STOPPED, f"the kernel stopped in this cell: {why}"))
             return cell, self.resources
+
+
+def _size(out: NotebookNode) -> int:
+    """Bytes of an output's text or data (what it would add to the notebook file)."""
+    if out.output_type == "stream":
+        return len(out.text.encode("utf-8", "replace"))
+    return sum(len(str(value)) for value in out.get("data", {}).values())
 
 
 def _error(name: str, message: str) -> NotebookNode:
