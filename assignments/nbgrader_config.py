@@ -20,6 +20,9 @@ _here = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "tyokyky-course"
 c.CourseDirectory.root = _here
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "gradebook.db")  # sqlite:////abs/path
+# nbgrader's own ignore list, plus each assignment's MANIFEST (the list of files a release may
+# hold, read by tools.py release): it is for the trainer, never copied to learners or feedback.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "MANIFEST"]
 
 # --- the sandbox: every learner's kernel runs in bubblewrap (sim/grading/sandbox.py) -----------
 # Autograding runs learners' code, which is untrusted. In place of nbgrader's Execute step,
@@ -46,6 +49,12 @@ c.SandboxedKernelManager.memory_bytes = 3 * 1024**3
 c.SandboxedKernelManager.processes = 64
 # Largest file the kernel may write, bytes: no answer needs files; this stops filling the disk.
 c.SandboxedKernelManager.file_bytes = 50 * 1024**2
+# Wall-clock seconds for one whole notebook: then its sandbox is killed, whatever its processes
+# do with signals or pipes. The slowest notebook (capacity_plan with its solutions and hidden
+# tests) ran in 9.3 s in the sandbox on the project machine (2 cores, 2026-12); 10 minutes leaves
+# room for a slow machine and a slow but honest answer. Cells run before keep their scores; the rest
+# are marked "not run" with the reason.
+c.SandboxedExecute.max_seconds = 600
 
 # --- running learners' notebooks --------------------------------------------------------------
 # Per CELL, in seconds (nbgrader has no per-notebook limit). Measured on the project machine
@@ -63,6 +72,18 @@ c.Execute.extra_arguments = ["--InteractiveShell.xmode=Plain"]
 
 # Put back test cells a learner deleted (default False leaves them "needs manual grade", P8).
 c.OverwriteCells.add_missing_cells = True
+
+# Cell metadata a learner's editor changed (grade_id, points, the grade/solution/locked flags,
+# schema_version, the cell type, or the whole nbgrader block removed) made nbgrader refuse the
+# whole notebook (a 0) or grade it wrongly. RestoreCellMetadata (sim/grading/restore.py) runs
+# among nbgrader's sanitize steps, before DeduplicateIds and OverwriteCells: it matches every
+# submitted cell to the gradebook's source cells (by grade_id, then the released cell id, then by
+# place and source similarity) and puts their metadata and type back; a cell matched to nothing
+# runs as an ordinary cell. tools.py autograde lists what it put back ([RESTORED-METADATA]).
+# sanitize_steps() raises if nbgrader's default sanitize steps are not the ones it expects.
+from sim.grading.restore import sanitize_steps  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = sanitize_steps()
 
 # Keep huge outputs (an accidental print in a loop) out of the gradebook and the feedback.
 c.LimitOutput.max_lines = 200
@@ -85,12 +106,14 @@ c.Exchange.root = os.path.join(_here, "exchange")
 
 # Uploads from an LMS or e-mail: put files in downloaded/<assignment>/archive/ and run
 #   tools.py collect <assignment> --zip
-# Accepted names (the regex is matched against the ABSOLUTE path, hence the leading ".*", P10):
+# That does NOT use nbgrader's zip_collect or the settings below: it collects any LMS learner id
+# (anna_k, Äijälä_Sanna, e-mail addresses) under a safe nbgrader id kept in
+# exports/learner-ids.csv, collects only new or changed uploads, and reports every file it cannot
+# collect (README.md, "Collect"). The settings below serve only a bare `nbgrader zip_collect`,
+# which skips, with a mere warning, every id outside letters, digits, "." and "-" (anna_k!).
+# The regex is matched against the ABSOLUTE path, hence the leading ".*" (P10):
 #   <student_id>__<notebook>.ipynb               e.g. anna-k__case_plan.ipynb
 #   <student_id>.zip holding <notebook>.ipynb    (any folders inside the zip)
-# Student ids: letters, digits, "." and "-". Jupyter checkpoints and macOS "__MACOSX" folders
-# inside zips are skipped. A notebook with another name is still collected; tools.py reports it
-# and renames it when it is the only notebook of that student.
 c.ZipCollectApp.collector_plugin = FileNameCollectorPlugin
 c.FileNameCollectorPlugin.valid_ext = [".ipynb"]
 c.FileNameCollectorPlugin.named_regexp = (
