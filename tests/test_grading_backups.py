@@ -17,13 +17,13 @@ from contextlib import closing
 from pathlib import Path
 
 import nbformat
+import nbgrader.api as nbgrader_api  # installed by make (the lab extra): fail, never skip
 import pytest
 
-from sim.grading import gradebook
-
-nbgrader_api = pytest.importorskip("nbgrader.api")
 # the course tests' helpers: a temporary course copy, running tools.py, an honest learner
 from test_grading_sandbox import _course, _learner, _tool  # noqa: E402
+
+from sim.grading import gradebook
 
 NAME = "fidelity_review"
 HONEST = "s-honest"

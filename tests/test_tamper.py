@@ -16,15 +16,15 @@ import json
 from pathlib import Path
 
 import nbformat
+import nbgrader  # noqa: F401 - installed by make (the lab extra): fail, never skip
 import pytest
 
-from sim.grading import sandbox, tamper
-from sim.grading.tamper import scan_notebook, scan_source
-
-pytest.importorskip("nbgrader")
 # the course tests' helpers: a temporary course copy, running tools.py, importing it
 from test_assignments_sources import _tools  # noqa: E402
 from test_grading_sandbox import _course, _tool  # noqa: E402
+
+from sim.grading import sandbox, tamper
+from sim.grading.tamper import scan_notebook, scan_source
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "assignments"
