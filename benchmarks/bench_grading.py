@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,39 +23,20 @@ from pathlib import Path
 import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
-COURSE = REPO / "assignments"
-NAME = "fidelity_review"
-
-
-def _course(tmp: Path) -> Path:
-    root = tmp / "assignments"
-    root.mkdir(parents=True)
-    for name in ("nbgrader_config.py", "tools.py"):
-        shutil.copy(COURSE / name, root)
-    shutil.copytree(COURSE / "source" / NAME, root / "source" / NAME)
-    return root
-
-
-def _tool(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(root / "tools.py"), *args], cwd=root,
-                          capture_output=True, text=True)
+sys.path.insert(0, str(REPO / "tests"))
+# the grading tests' own helpers: a course copy, tools.py, a learner with the solutions filled in
+from test_grading_sandbox import NAME, _course, _learner, _tool  # noqa: E402
 
 
 def _submit(root: Path, count: int) -> None:
     """*count* learners handing in the release with the solutions filled in."""
     source = nbformat.read(root / "source" / NAME / f"{NAME}.ipynb", 4)
     release = nbformat.read(root / "release" / NAME / f"{NAME}.ipynb", 4)
-    solutions = {c.metadata["nbgrader"]["grade_id"]:
-                 "\n".join(ln for ln in c.source.split("\n") if "SOLUTION" not in ln)
-                 for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
-    for cell in release.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.cell_type == "code" and gid in solutions:
-            cell.source = solutions[gid]
+    honest = _learner(release, source, None)
     for i in range(count):
         folder = root / "submitted" / f"learner-{i:02d}" / NAME
         folder.mkdir(parents=True)
-        nbformat.write(release, folder / f"{NAME}.ipynb")
+        nbformat.write(honest, folder / f"{NAME}.ipynb")
 
 
 def _scores(root: Path) -> dict[str, float]:
