@@ -8,9 +8,7 @@ PATH (it shells out to ``alembic``), or use ``tools.py``, which does that for yo
 
 import os
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.plugins import FileNameCollectorPlugin
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
 c = get_config()  # noqa: F821 (injected by traitlets when the file is loaded)
 
@@ -96,8 +94,12 @@ c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"(?m)^\S[^\n]*:\d+: \w*Warning: "
 
 # --- feedback ---------------------------------------------------------------------------------
-# Hide hidden tests in the HTML feedback (nbgrader shows them by default, P5).
-c.GenerateFeedback.preprocessors = [ClearHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+# Hide hidden tests in the HTML feedback (nbgrader shows them by default, P5), from the test cells
+# only: a learner's answer that mentions "BEGIN HIDDEN TESTS" is shown as written, never an error
+# that stops the feedback (sim/grading/feedback.py).
+from sim.grading.feedback import feedback_steps  # noqa: E402
+
+c.GenerateFeedback.preprocessors = feedback_steps()
 
 # --- distribution -----------------------------------------------------------------------------
 # A course-local exchange inside the ignored area; tools.py creates it when needed. For several

@@ -2,6 +2,7 @@
 """Trainer's command line for the nbgrader course in this folder (nbgrader 0.9.6); see README.md.
 
     python tools.py release ASSIGNMENT [--force] [--exchange]
+    python tools.py references ASSIGNMENT [--write]
     python tools.py collect ASSIGNMENT [--zip] [--force]
     python tools.py check-names ASSIGNMENT
     python tools.py autograde ASSIGNMENT [--student ID] [--force] [--max-minutes M] [--max-memory-gb G]
@@ -159,7 +160,8 @@ class Issue:
     """One finding about a submission; ``blocking`` ones keep the student out of autograding."""
 
     student: str
-    kind: str  # renamed | missing | unreadable | no-metadata | extra | edited-cell | deleted-cell
+    # renamed | missing | unreadable | no-metadata | extra | edited-cell | deleted-cell | restored-cell
+    kind: str
     message: str
     blocking: bool
 
@@ -203,6 +205,7 @@ def check_names(root: Path, assignment: str, *, fix: bool = True) -> list[Issue]
     """
     expected = {p.name for p in _notebooks(root / "source" / assignment)}
     release = root / "release" / assignment
+    sources = _SourceCells(root, assignment)
     issues: list[Issue] = []
     for folder in sorted((root / "submitted").glob(f"*/{assignment}")):
         if not folder.is_dir():
@@ -237,27 +240,85 @@ def check_names(root: Path, assignment: str, *, fix: bool = True) -> list[Issue]
                 issues.append(Issue(student, "extra", f"'{name}' is not part of the assignment and "
                                     "is not graded", False))
         for name in sorted(expected & present):
-            try:
-                cells = _grade_ids(folder / name)
-            except Exception as exc:  # noqa: BLE001 - report, don't crash the batch
-                issues.append(Issue(student, "unreadable", f"'{name}' is not a readable notebook "
-                                    f"({type(exc).__name__}: {exc}); ask for a new upload", True))
-                continue
-            if not cells:
-                issues.append(Issue(student, "no-metadata", f"'{name}' has no nbgrader cells (answers "
-                                    "copied into a new notebook?); copy them into the released "
-                                    "notebook and run autograde again", True))
-                continue
-            reference = release / name
-            if not reference.exists():
-                continue
-            for gid, source in _read_only_cells(reference).items():
-                if gid not in cells:
-                    issues.append(Issue(student, "deleted-cell", f"read-only cell '{gid}' was deleted; "
-                                        "autograde adds test cells back and runs them", False))
-                elif cells[gid] != source:
-                    issues.append(Issue(student, "edited-cell", f"read-only cell '{gid}' was edited; "
-                                        "autograde restores the original and runs it", False))
+            issues += _check_cells(root, assignment, student, folder / name, release / name, sources)
+    return issues
+
+
+class _SourceCells:
+    """The gradebook's source cells of each notebook of an assignment, as autograde's metadata
+    restoration matches learners' cells against them (``sim/grading/restore.py``); None before
+    the assignment is released (no gradebook entry)."""
+
+    def __init__(self, root: Path, assignment: str):
+        self.root, self.assignment, self._cache = root, assignment, {}
+
+    def get(self, notebook: Path, release: Path):
+        if notebook.name not in self._cache:
+            self._cache[notebook.name] = self._read(notebook.stem, release)
+        return self._cache[notebook.name]
+
+    def _read(self, stem: str, release: Path):
+        import nbformat
+
+        from sim.grading import restore
+        if not (self.root / "gradebook.db").exists() or not release.exists():
+            return None
+        try:
+            with _gradebook(self.root) as gb:
+                return restore.references(gb.find_notebook(stem, self.assignment),
+                                          nbformat.read(str(release), as_version=4))
+        except Exception:  # noqa: BLE001 - not in the gradebook: check names only
+            return None
+
+
+def _check_cells(root: Path, assignment: str, student: str, path: Path, release: Path,
+                 sources: _SourceCells) -> list[Issue]:
+    """What autograde will find in one submitted notebook: unreadable (blocking), no cell it can
+    match to the assignment (blocking), and for information the read-only cells that were
+    deleted, edited, or lost their nbgrader metadata (autograde puts those back)."""
+    import nbformat
+
+    from sim.grading import restore
+    name = path.name
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - report, don't crash the batch
+        return [Issue(student, "unreadable", f"'{name}' is not a readable notebook "
+                      f"({type(exc).__name__}: {exc}); ask for a new upload", True)]
+    own = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+    own.pop(None, None)
+    found = sources.get(path, release)
+    if found is None:  # before a release: the notebook's own metadata is all there is
+        if not own:
+            return [Issue(student, "no-metadata", f"'{name}' has no nbgrader cells (answers copied into "
+                          "a new notebook?); copy them into the released notebook and run autograde "
+                          "again", True)]
+        return []
+    refs, ordinary = found
+    matched = {m.reference.grade_id: (nb.cells[i], m) for i, m in
+               restore.match_cells(nb.cells, refs, ordinary).items()}
+    answers = [r.grade_id for r in refs if r.solution]
+    if not any(g in matched for g in answers):
+        return [Issue(student, "no-metadata", f"'{name}' has no cell that autograde can match to an "
+                      "answer of the assignment (answers copied into a new notebook?); copy them into "
+                      "the released notebook and run autograde again", True)]
+    issues = []
+    if not own:
+        issues.append(Issue(student, "no-metadata", f"'{name}' has lost all its nbgrader metadata (saved "
+                            f"by another editor?); autograde puts it back for the {len(matched)} cells "
+                            f"it matches of {len(refs)}", False))
+    for gid, source in _read_only_cells(release).items():
+        if gid not in matched:
+            issues.append(Issue(student, "deleted-cell", f"read-only cell '{gid}' was deleted; "
+                                "autograde adds test cells back and runs them", False))
+            continue
+        cell, match = matched[gid]
+        if own and match.how != "grade_id":
+            issues.append(Issue(student, "restored-cell", f"read-only cell '{gid}' lost or changed its "
+                                "nbgrader metadata; autograde puts it back", False))
+        elif cell.source != source:
+            issues.append(Issue(student, "edited-cell", f"read-only cell '{gid}' was edited; "
+                                "autograde restores the original and runs it", False))
     return issues
 
 
@@ -825,12 +886,87 @@ def backup_gradebook(root: Path, command: str, assignment: str) -> bool:
 # --------------------------------------------------------------------------- subcommands
 
 
+# --------------------------------------------------------------------------- reference values
+
+
+def _recipes(root: Path) -> dict:
+    """The assignments' reference recipes (``references.py`` next to ``nbgrader_config.py``)."""
+    import importlib.util
+    path = root / "references.py"
+    if not path.exists():
+        return {}
+    spec = importlib.util.spec_from_file_location("course_references", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return dict(module.RECIPES)
+
+
+def reference_check(root: Path, assignment: str, *, write: bool = False) -> tuple[list[str], list[str]]:
+    """(problems, changed names) of the hidden tests' reference lines of ``source/<a>/<a>.ipynb``
+    (``sim/grading/references.py``). The source's setup and solution cells run in this process:
+    they are the course's own code, never a learner's. With ``write``, stale lines are rewritten."""
+    import io
+
+    import nbformat
+
+    from sim.grading import references
+    path = root / "source" / assignment / f"{assignment}.ipynb"
+    if not path.exists():
+        return [], []
+    nb = nbformat.read(str(path), as_version=4)
+    try:
+        found = references.literals(nb)
+    except references.ReferenceLineError as exc:
+        return [str(exc)], []
+    recipe = _recipes(root).get(assignment)
+    if recipe is None:
+        return ([f"the hidden tests have reference lines ({', '.join(found)}) but references.py "
+                 f"has no recipe for {assignment!r}"] if found else []), []
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        values = recipe(references.run_solutions(nb, assignment))
+    try:
+        problems = references.stale(nb, values)
+        if not write or not problems:
+            return problems, []
+        changed = references.write(nb, values)
+    except references.ReferenceLineError as exc:
+        return [str(exc)], []
+    tmp = path.with_name(path.name + ".tmp")
+    nbformat.write(nb, str(tmp))
+    tmp.replace(path)
+    return [], [f"{p}" for p in problems if p.split(":")[0] in changed]
+
+
+def cmd_references(root: Path, a: argparse.Namespace) -> int:
+    problems, changed = reference_check(root, a.assignment, write=a.write)
+    for line in changed:
+        print(f"  rewritten: {line}")
+    if changed:
+        print(f"Wrote the new reference values into source/{a.assignment}/{a.assignment}.ipynb; "
+              "check the diff, then release again.")
+        return EXIT_OK
+    for line in problems:
+        print(f"  STALE: {line}")
+    if problems:
+        print(f"The hidden tests of {a.assignment!r} compare with values the source no longer gives; "
+              f"run: python tools.py references {a.assignment} --write")
+        return EXIT_ATTENTION
+    print(f"The hidden tests' reference values of {a.assignment!r} are up to date.")
+    return EXIT_OK
+
+
 def cmd_release(root: Path, a: argparse.Namespace) -> int:
     source = root / "source" / a.assignment
     try:
         listed = read_manifest(source)
     except (OSError, ValueError) as exc:
         print(f"error: release refused: {exc}")
+        return EXIT_USAGE
+    problems, _ = reference_check(root, a.assignment)
+    if problems:
+        print("error: release refused, nothing generated: the hidden tests' reference values are out "
+              "of date:\n" + "\n".join(f"  {p}" for p in problems) +
+              f"\nrun: python tools.py references {a.assignment} --write, check the diff, release again")
         return EXIT_USAGE
     wrong = manifest_mismatch(source, listed, *MANIFEST_FIXES["source"])
     if wrong:
@@ -1002,8 +1138,12 @@ def cmd_feedback(root: Path, a: argparse.Namespace) -> int:
         return EXIT_USAGE
     pending = sorted(r["student"] for r in summary if r["needs_manual_grade"])
     ready = sorted(r["student"] for r in summary if not r["needs_manual_grade"])
+    status = {r["student"]: r["status"] for r in summary}
     for s in pending:
-        print(f"  held back: {s} (manual grading not finished)")
+        why = "manual grading not finished"
+        if status[s].startswith(("crashed", "timed-out")):  # a person looks at it before grading
+            why = f"{status[s]}; look at the notebook in the formgrader, then grade it by hand"
+        print(f"  held back: {s} ({why})")
     if not ready:
         print("No student is fully graded yet; grade in the formgrader first.")
         return EXIT_OK
@@ -1016,6 +1156,8 @@ def cmd_feedback(root: Path, a: argparse.Namespace) -> int:
     flagged = provisional(root, a.assignment)
     for s in ready:
         note = f"  PROVISIONAL ({flagged[s]} flagged lines, see tools.py flags)" if s in flagged else ""
+        if status[s].startswith(("crashed", "timed-out")):
+            note += f"  ({status[s]}; the feedback shows the cells that did not run)"
         print(f"  feedback: {s}: {root / 'feedback' / s / a.assignment}{note}")
     if a.exchange:
         _ensure_exchange(root)
@@ -1174,6 +1316,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--force", action="store_true", help="overwrite an existing release")
     s.add_argument("--exchange", action="store_true", help="also release to the exchange")
     s.set_defaults(func=cmd_release)
+
+    s = sub.add_parser("references", help="check (or --write) the hidden tests' reference values")
+    s.add_argument("assignment")
+    s.add_argument("--write", action="store_true", help="rewrite stale values in the source notebook")
+    s.set_defaults(func=cmd_references)
 
     s = sub.add_parser("collect", help="collect from the exchange, or uploads with --zip")
     s.add_argument("assignment")

@@ -15,6 +15,7 @@ the static snapshot it carries in its display bundle (see ``sim.widgets``).
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import copy
 import html
 import os
@@ -130,8 +131,16 @@ def write_index(out_dir: Path, pages: dict[str, list[tuple[str, str]]]) -> Path:
     return index
 
 
+def _execute_plain(path: Path, timeout: int) -> tuple[dict | None, str | None]:
+    """:func:`execute` in a worker thread: (the notebook, None), or (None, the error as text)."""
+    try:
+        return execute(path, timeout), None
+    except Exception as exc:  # noqa: BLE001 - reported by name in the parent
+        return None, f"{type(exc).__name__}: {str(exc).strip()[:500]}"
+
+
 def build_site(out_dir: Path, course_dir: Path = COURSE_DIR, langs: Sequence[str] = tuple(LANGUAGES),
-               timeout: int = 300) -> list[Path]:
+               timeout: int = 300, jobs: int | None = None) -> list[Path]:
     """Execute and export every notebook; return the written pages (index last).
 
     Raises ``RuntimeError`` naming every notebook that failed, after trying them all.
@@ -142,20 +151,26 @@ def build_site(out_dir: Path, course_dir: Path = COURSE_DIR, langs: Sequence[str
     html_exporter = exporter()
     written, failures = [], []
     pages: dict[str, list[tuple[str, str]]] = {lang: [] for lang in langs}
-    for path in notebooks(course_dir, langs):
-        lang = path.parent.name
-        print(f"building {lang}/{path.name}", file=sys.stderr, flush=True)
-        try:
-            nb = static_outputs(execute(path, timeout))
-        except Exception as exc:  # report all failing notebooks at the end
-            failures.append(f"{lang}/{path.name}: {type(exc).__name__}: {str(exc).strip()[:500]}")
-            continue
-        body, _ = html_exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
-        target = out_dir / lang / f"{path.stem}.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(body, encoding="utf-8")
-        written.append(target)
-        pages[lang].append((f"{lang}/{target.name}", notebook_title(nb, path.stem)))
+    paths = notebooks(course_dir, langs)
+    # Each notebook runs in a kernel process of its own; a thread per core waiting on one keeps
+    # every core busy (a kernel spends most of a short notebook starting up and importing).
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        running = [pool.submit(_execute_plain, path, timeout) for path in paths]
+        for path, future in zip(paths, running):
+            lang = path.parent.name
+            print(f"building {lang}/{path.name}", file=sys.stderr, flush=True)
+            executed, error = future.result()
+            if error:  # report all failing notebooks at the end
+                failures.append(f"{lang}/{path.name}: {error}")
+                continue
+            nb = static_outputs(nbformat.from_dict(executed))
+            body, _ = html_exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+            target = out_dir / lang / f"{path.stem}.html"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(body, encoding="utf-8")
+            written.append(target)
+            pages[lang].append((f"{lang}/{target.name}", notebook_title(nb, path.stem)))
     if failures:
         raise RuntimeError("notebooks failed to execute:\n  " + "\n  ".join(failures))
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -62,6 +62,7 @@ VIA_ZIP = {"fidelity_review": True, "case_plan": True, "capacity_plan": False}
 TAMPERED_LINE = '"""I made this test pass."""\nassert True'
 LOOP = "while True:\n    pass"
 LEARNER_TEXT = "My answer: the plan follows the client's wishes and the IPS principles."
+MARKER_NOTE = "# ### BEGIN HIDDEN TESTS  <- copied from the course notes (a learner's comment)"
 
 # Per assignment: partly right answers, an answer that raises, which test cells the tampering
 # learner edits and deletes, and the expected autograded score of every test cell.
@@ -218,6 +219,9 @@ def _build_class(root: Path, name: str) -> None:
     submit("s1-full", _learner_notebook(release_nb, source_nb, None, manual_text=model))
     partial = _learner_notebook(release_nb, source_nb, {**full_answers, **case["partial"]},
                                 manual_text=LEARNER_TEXT)
+    first = next(c for c in partial.cells
+                 if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
+    first.source = MARKER_NOTE + "\n" + first.source  # nbgrader's delimiter in an answer
     submit("s3-partial", partial)
     first_answer = next(_gid(c) for c in release_nb.cells
                         if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
@@ -350,7 +354,8 @@ def _course_copy(tmp_path_factory, name: str, timeout_s: int) -> Path:
     root = tmp_path_factory.mktemp(name) / "assignments"
     root.mkdir()
     shutil.copy(COURSE / "nbgrader_config.py", root)
-    shutil.copy(COURSE / "tools.py", root)
+    for f in ("tools.py", "references.py"):
+        shutil.copy(COURSE / f, root)
     shutil.copytree(COURSE / "source" / name, root / "source" / name)
     with open(root / "nbgrader_config.py", "a", encoding="utf-8") as fh:
         fh.write(f"\n# test-only override (temp copy): per-cell timeout for this run\n"
@@ -539,7 +544,9 @@ def test_feedback_html_reveals_no_hidden_tests(name, pipelines):
     for student in ("s1-full", "s3-partial", "s6-tampered"):
         page = (p.root / "feedback" / student / name / f"{name}.html").read_text(encoding="utf-8")
         text = html.unescape(re.sub(r"<[^>]+>", "", page))
-        assert "HIDDEN TESTS" not in text
+        # only the partial learner's own comment, shown as written
+        assert text.count("HIDDEN TESTS") == (1 if student == "s3-partial" else 0)
+        assert (MARKER_NOTE in text) == (student == "s3-partial")
         shown = [c for c in hidden_comments if c in text]
         assert not shown, f"{student}: hidden test lines in the feedback: {shown}"
         assert "Score:" in text

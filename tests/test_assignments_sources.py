@@ -19,6 +19,8 @@ import pytest
 pytest.importorskip("nbgrader")
 from traitlets.config.loader import PyFileConfigLoader  # noqa: E402
 
+from sim.grading import references  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "assignments"
 ASSIGNMENTS = ("fidelity_review", "case_plan", "capacity_plan")
@@ -173,7 +175,7 @@ def test_config_sets_what_the_course_relies_on(config):
     assert c.OverwriteCells.add_missing_cells is True
     assert c.LimitOutput.max_lines > 0 and c.LimitOutput.max_traceback > 0
     assert c.IgnorePattern.enabled is True
-    assert [p.__name__ for p in c.GenerateFeedback.preprocessors][0] == "ClearHiddenTests"
+    assert [p.__name__ for p in c.GenerateFeedback.preprocessors][0] == "ClearHiddenTestsInTestCells"
     assert Path(c.Exchange.root) == COURSE / "exchange"
     assert c.FileNameCollectorPlugin.named_regexp.startswith(".*")  # matched on absolute paths
 
@@ -258,10 +260,10 @@ def _model_answer(name: str) -> str:
                          if _meta(c).get("grade") and _meta(c).get("solution")).split())
 
 
-def test_fidelity_model_answer_quotes_the_consensus_the_tests_compute():
+def test_fidelity_model_answer_quotes_the_consensus_the_tests_compare_with():
     ns = _execute_source("fidelity_review")
-    assert (ns["_CONSENSUS_TOTAL"], ns["band_key"], ns["priorities"]) == (79, "fair", ["O5", "O2", "O3"])
-    assert ns["ratings"] == ns["_CONSENSUS"]  # the solution is the reviewers' consensus
+    assert (ns["_REF_TOTAL"], ns["_REF_BAND"], ns["_REF_TOP3"]) == (79, "fair", ["O5", "O2", "O3"])
+    assert ns["_REF_EVIDENCE_RATINGS"] == {i: ns["ratings"][i] for i in ns["EVIDENCE_ITEMS"]}
     assert "79/125, fair fidelity" in _model_answer("fidelity_review")
 
 
@@ -270,3 +272,117 @@ def test_case_plan_solution_is_clean_and_the_model_answer_quotes_its_earnings_li
     assert ns["casereview"].check(ns["plan"]) == []
     assert ns["earnings_limit_eur"] == 976.59
     assert "about €977 a month in 2024" in _model_answer("case_plan")
+
+
+# --------------------------------------------------------------------------- reference values
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_hidden_tests_compare_with_literals_that_match_the_model_answer(name):
+    """``tools.py references`` finds every reference line up to date: the literals are what the
+    recipe computes from the executed solutions (the capacity_plan one reruns the simulation)."""
+    problems, changed = _tools().reference_check(COURSE, name)
+    assert problems == [] and changed == []
+    assert len(references.literals(_nb(name))) >= 2
+
+
+def _setup_names(nb) -> set[str]:
+    names = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and _meta(cell).get("grade_id") == "setup":
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    names.add(node.id)
+                elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                    names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_hidden_tests_read_no_library_or_setup_name_a_learner_could_rebind(name):
+    """Learners' cells run after the setup cell and can rebind or patch what it defines, so
+    hidden tests take no reference from it: only the case-plan checker (``caseplan``, whose
+    patching is a tamper flag) and ``re`` may be read."""
+    nb = _nb(name)
+    forbidden = _setup_names(nb) - {"caseplan", "re"}
+    assert forbidden, "the setup cell defines names"
+    for cell in nb.cells:
+        pattern = r"BEGIN HIDDEN TESTS[^\n]*\n(.*?)\n[^\n]*END HIDDEN TESTS"
+        for region in re.findall(pattern, cell.source, re.S):
+            read = {n.id for n in ast.walk(ast.parse(region)) if isinstance(n, ast.Name)}
+            assert not read & forbidden, (_meta(cell)["grade_id"], read & forbidden)
+
+
+def test_a_stale_reference_is_reported_rewritten_and_blocks_the_release(tmp_path):
+    root = tmp_path / "assignments"
+    (root / "source").mkdir(parents=True)
+    for f in ("nbgrader_config.py", "tools.py", "references.py"):
+        shutil.copy(COURSE / f, root)
+    shutil.copytree(COURSE / "source" / "fidelity_review", root / "source" / "fidelity_review")
+    path = root / "source" / "fidelity_review" / "fidelity_review.ipynb"
+    text = path.read_text(encoding="utf-8")
+    assert text.count("_REF_TOTAL = 79  # reference:") == 1
+    path.write_text(text.replace("_REF_TOTAL = 79  # reference:", "_REF_TOTAL = 80  # reference:"),
+                    encoding="utf-8")
+    tools = _tools()
+    problems, _ = tools.reference_check(root, "fidelity_review")
+    assert problems == ["_REF_TOTAL: 80 in the notebook, 79 now"]
+    assert tools.main(["--course", str(root), "release", "fidelity_review"]) == 2
+    assert not (root / "release").exists() and not (root / "gradebook.db").exists()
+    assert tools.main(["--course", str(root), "references", "fidelity_review"]) == 3
+    assert tools.main(["--course", str(root), "references", "fidelity_review", "--write"]) == 0
+    assert path.read_text(encoding="utf-8") == text  # only the stale value changed back
+    assert tools.reference_check(root, "fidelity_review") == ([], [])
+
+
+def test_reference_lines_refuse_what_is_not_a_literal_and_names_without_a_value():
+    nb = _nb("case_plan")
+    cell = next(c for c in nb.cells if "_REF_EARNINGS_LIMIT = " in c.source)
+    good = cell.source
+    cell.source = good.replace("_REF_EARNINGS_LIMIT = 976.59", "_REF_EARNINGS_LIMIT = limit()")
+    with pytest.raises(references.ReferenceLineError, match="earnings_limit_correct.*not a Python literal"):
+        references.literals(nb)
+    cell.source = good
+    assert references.stale(nb, {"_REF_EARNINGS_LIMIT": 976.59}) == [
+        "_REF_FIRST_CONTACT_MAX_WEEK: a test cell has this reference line but the recipe gives no value"]
+    with pytest.raises(references.ReferenceLineError, match="no value"):
+        references.write(nb, {"_REF_EARNINGS_LIMIT": 976.59})
+    with pytest.raises(references.ReferenceLineError, match="cannot be written as a Python literal"):
+        references.write(nb, {"_REF_EARNINGS_LIMIT": object(), "_REF_FIRST_CONTACT_MAX_WEEK": 4})
+
+
+def _scores_of(name: str, answers: dict[str, object]) -> dict[str, float]:
+    """grade_id -> score of every autograded test cell, run in this process after the setup and
+    solution cells with *answers* put in the namespace (a learner's answers, simulated)."""
+    nb = _nb(name)
+    ns = references.run_solutions(nb, name)
+    ns.update(answers)
+    scores = {}
+    for cell in nb.cells:
+        meta = _meta(cell)
+        if cell.cell_type != "code" or not meta.get("grade"):
+            continue
+        tree = ast.parse(cell.source)
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        try:
+            exec(compile(tree, meta["grade_id"], "exec"), ns)
+            value = eval(compile(ast.Expression(last.value), meta["grade_id"], "eval"), ns) if last else None
+        except Exception:  # noqa: BLE001 - a failing test cell scores 0, as in nbgrader
+            scores[meta["grade_id"]] = 0.0
+            continue
+        scores[meta["grade_id"]] = float(value) if isinstance(value, (int, float)) else float(meta["points"])
+    return scores
+
+
+def test_case_plan_scores_nothing_for_the_other_clients_template():
+    """The plan must fit Mikael: the template (another client's complete, clean plan) handed in
+    unchanged scores 0 on every plan check, while the model answer scores full marks."""
+    nb = _nb("case_plan")
+    plan_cells = {_meta(c)["grade_id"]: _meta(c)["points"] for c in nb.cells if _meta(c).get("grade")
+                  and c.cell_type == "code" and _meta(c)["grade_id"] != "earnings_limit_correct"}
+    assert sum(plan_cells.values()) == 10
+    full = _scores_of("case_plan", {})
+    assert {g: full[g] for g in plan_cells} == plan_cells
+    ns = references.run_solutions(nb, "case_plan")
+    template = _scores_of("case_plan", {"plan_dict": ns["TEMPLATE"]})
+    assert {g: template[g] for g in plan_cells} == dict.fromkeys(plan_cells, 0.0)

@@ -24,7 +24,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from sim.grading import restore
 from sim.grading.restore import RECORD_KEY, RestoreCellMetadata
 
-PLAIN, EDITED = "s-plain", "s-edited"
+PLAIN, EDITED, STRIPPED = "s-plain", "s-edited", "s-stripped"
 
 
 @pytest.fixture(scope="module")
@@ -302,7 +302,7 @@ def test_a_learner_with_edited_metadata_scores_what_they_score_without(course):
     """Autograde through tools.py, sandboxed, in one batch: the same answers with and without
     the edits get the same score in every cell, and the restorations are listed."""
     root = course["root"]
-    for student, edits in ((PLAIN, ()), (EDITED, tuple(EDITS))):
+    for student, edits in ((PLAIN, ()), (EDITED, tuple(EDITS)), (STRIPPED, ())):
         folder = root / "submitted" / student / NAME
         folder.mkdir(parents=True)
         nb = _edited(course, *edits)
@@ -310,14 +310,24 @@ def test_a_learner_with_edited_metadata_scores_what_they_score_without(course):
             answer = _cell(nb, "answer-ratings")
             answer.metadata.pop("nbgrader")
             answer.id = "editor-1"
+        if student == STRIPPED:  # an editor that keeps no nbgrader metadata at all
+            for cell in nb.cells:
+                cell.metadata.pop("nbgrader", None)
         nbformat.write(nb, folder / f"{NAME}.ipynb")
     graded = _tool(root, "autograde", NAME)
     assert graded.returncode == 0, graded.stdout[-4000:]
     grades = _grades(root)
-    assert set(grades) == {PLAIN, EDITED}
-    assert grades[EDITED] == grades[PLAIN], graded.stdout[-4000:]
+    assert set(grades) == {PLAIN, EDITED, STRIPPED}
+    assert grades[EDITED] == grades[PLAIN] == grades[STRIPPED], graded.stdout[-4000:]
+    # the name check before grading says what autograde will do, not that cells were deleted
+    checked = [ln for ln in graded.stdout.splitlines() if ln.startswith("  [")]
+    assert not [ln for ln in checked if "DELETED-CELL" in ln or "NEEDS ATTENTION" in ln], checked
+    assert any(f"[NO-METADATA] {STRIPPED}: '{NAME}.ipynb' has lost all its nbgrader metadata" in ln
+               for ln in checked), checked
+    assert {ln.split("cell '")[1].split("'")[0] for ln in checked if f"[RESTORED-CELL] {EDITED}:" in ln} == {
+        "fidelity_total_correct", "fidelity_band_correct"}
     assert sum(grades[PLAIN].values()) > 0
-    lines = [ln for ln in graded.stdout.splitlines() if "[RESTORED-METADATA]" in ln]
+    lines = [ln for ln in graded.stdout.splitlines() if f"[RESTORED-METADATA] {EDITED}:" in ln]
     assert all(f"] {EDITED}: {NAME}.ipynb: metadata restored for cell '" in ln for ln in lines), lines
     restored = {ln.split("cell '")[1].split("'")[0] for ln in lines}
     assert restored == {"fidelity_ratings_match_consensus", "fidelity_total_correct", "fidelity_band_correct",
@@ -325,6 +335,7 @@ def test_a_learner_with_edited_metadata_scores_what_they_score_without(course):
                         "answer_ratings"}
     assert any("(points 40 -> 4)" in ln for ln in lines)
     report = json.loads((root / "exports" / "logs" / f"autograde-{NAME}-latest.json").read_text())
-    assert [i["student"] for i in report["restored_metadata"]] == [EDITED] * len(lines)
+    edited = [i["student"] for i in report["restored_metadata"] if i["student"] != STRIPPED]
+    assert edited == [EDITED] * len(lines)
     autograded = nbformat.read(root / "autograded" / EDITED / NAME / f"{NAME}.ipynb", 4)
     assert len(autograded.metadata[RECORD_KEY]) == len(lines)

@@ -121,6 +121,7 @@ LATE = {
             time.sleep(0.5)
         """),
 }
+WROTE_TEXT = "s-exit-midway"  # the one learner whose written answer waits for manual grading
 MAX_SECONDS = 30  # the test copy's wall-clock limit per notebook (nbgrader_config.py: 600)
 
 
@@ -141,7 +142,7 @@ def _learner(release_nb, source_nb, attack: str | None, late: str | None = None)
 def _course(tmp: Path, max_seconds: int | None = None) -> Path:
     root = tmp / "assignments"
     root.mkdir(parents=True)
-    for name in ("nbgrader_config.py", "tools.py"):
+    for name in ("nbgrader_config.py", "tools.py", "references.py"):
         shutil.copy(COURSE / name, root)
     shutil.copytree(COURSE / "source" / NAME, root / "source" / NAME)
     if max_seconds:
@@ -216,8 +217,11 @@ def batch(tmp_path_factory):
         for student, attack in {HONEST: None, **attacks, **dict.fromkeys(LATE)}.items():
             folder = root / "submitted" / student / NAME
             folder.mkdir(parents=True)
-            nbformat.write(_learner(release_nb, source_nb, attack, LATE.get(student)),
-                           folder / f"{NAME}.ipynb")
+            nb = _learner(release_nb, source_nb, attack, LATE.get(student))
+            if student == WROTE_TEXT:  # a written answer waits for the trainer
+                next(c for c in nb.cells if c.cell_type == "markdown" and
+                     c.metadata.get("nbgrader", {}).get("solution")).source = "My recommendation: ..."
+            nbformat.write(nb, folder / f"{NAME}.ipynb")
         skip = ("autograded/", "gradebook.db", "exports/", "feedback/")
         course_before = _tree_hash(root, skip)
         sim_before = _tree_hash(REPO / "sim")
@@ -226,6 +230,7 @@ def batch(tmp_path_factory):
         seconds = time.perf_counter() - started
         time.sleep(1)  # anything left behind would still be running now
         leftovers = _leftover_processes()
+        feedback = _tool(root, "feedback", NAME)
         assert _tool(root, "release", NAME, "--force").returncode == 0
         alone = _course(tmp_path_factory.mktemp("alone"))
         assert _tool(alone, "release", NAME).returncode == 0
@@ -239,7 +244,7 @@ def batch(tmp_path_factory):
             "course_after": _tree_hash(root, skip), "sim_before": sim_before,
             "sim_after": _tree_hash(REPO / "sim"), "zip_before": zip_before,
             "zip_after": _zip_hash(root / "exports" / "release" / f"{NAME}.zip"),
-            "grades": _grades(root), "alone": _grades(alone), "alone_run": alone_run,
+            "grades": _grades(root), "alone": _grades(alone), "alone_run": alone_run, "feedback": feedback,
         }
     finally:
         server.send_signal(signal.SIGTERM)
@@ -332,6 +337,22 @@ def test_a_stopped_kernel_keeps_the_scores_of_the_cells_run_before_it(batch, stu
     assert before and after
     assert {g: mine[g] for g in before} == {g: honest[g] for g in before}
     assert all(mine[g] == 0 for g in after), {g: mine[g] for g in after}
+
+
+def test_feedback_says_which_learners_notebook_did_not_run_to_the_end(batch):
+    """An unchanged written answer scores 0 in nbgrader, so only the learner who wrote one waits
+    for manual grading. Everyone else gets feedback; the trainer's list says whose notebook
+    stopped part-way and why, also for the learner held back."""
+    out = batch["feedback"].stdout
+    assert batch["feedback"].returncode == 0, out
+    lines = {ln.split("feedback: ")[1].split(":")[0]: ln for ln in out.splitlines() if "  feedback: " in ln}
+    assert set(lines) == set(batch["grades"]) - {WROTE_TEXT}, out
+    assert "crashed" not in lines[HONEST]
+    held = next(ln for ln in out.splitlines() if f"held back: {WROTE_TEXT} " in ln)
+    assert "crashed: the kernel exited" in held and "look at the notebook in the formgrader" in held, held
+    for student in ("s-ignores-interrupts", "s-slow"):
+        line = lines[student]
+        assert "crashed: " in line and "the feedback shows the cells that did not run" in line, line
 
 
 def test_a_flood_of_output_is_cut_by_bytes_and_costs_no_credit(batch):

@@ -50,7 +50,6 @@ TRICKS = [
     ("global-in-function", "answer_total",
      "def sneaky():\n    global fidelity\n    fidelity = None\nsneaky()", "rebinds-test-name", 3),
     ("walrus", "answer_priorities", "(fidelity := None)", "rebinds-test-name", 1),
-    ("overwrite-hidden-value", "answer_total", "_CONSENSUS_TOTAL = 0", "rebinds-test-name", 1),
     ("patch-function", "answer_total", "fidelity.band = lambda total: 'fair'", "patches-module", 1),
     ("patch-setattr", "answer_total", "setattr(fidelity, 'review_cadence_months', lambda total: 6)",
      "patches-module", 1),
@@ -94,7 +93,7 @@ TRICKS = [
      "always-equal-class", 1),
     ("patched-eq", "answer_total", "class H:\n    pass\nH.__eq__ = lambda s, o: True",
      "always-equal-class", 3),
-    ("reads-hidden", "answer_total", "guess = _CONSENSUS_TOTAL", "reads-test-value", 1),
+    ("reads-hidden", "answer_total", "guess = _REF_TOTAL", "reads-test-value", 1),
     ("globals", "answer_total", "names = globals()", "namespace-access", 1),
     ("history", "answer_total", "code = In[4]", "namespace-access", 1),
     ("exec", "answer_ratings", "exec('round = lambda *a: 4.0')", "exec-eval", 1),
@@ -270,12 +269,15 @@ def test_scan_source_alone_knows_the_guarded_builtins_and_the_cells_own_imports(
 
 def test_the_names_the_tests_use_come_from_the_source_with_its_hidden_tests(course):
     context = tamper.context_from(course[1])
-    assert {"fidelity", "EVIDENCE_ITEMS", "JUDGEMENT_RATINGS", "_CONSENSUS_TOTAL"} <= context.protected
+    assert {"fidelity", "EVIDENCE_ITEMS", "JUDGEMENT_RATINGS"} <= context.protected
+    # a reference value is a literal the test cell assigns just before it reads it: rebinding it
+    # in an answer changes nothing, reading it is still a flag
+    assert "_REF_TOTAL" not in context.protected and "_REF_TOTAL" in context.hidden
     assert context.answers == {"ratings", "total", "band_key", "next_review_months", "priorities"}
-    assert "_CONSENSUS" in context.hidden and "fidelity" not in context.hidden
+    assert "_REF_EVIDENCE_RATINGS" in context.hidden and "fidelity" not in context.hidden
     assert {"round", "sum", "type"} <= context.guarded_builtins
     released = tamper.context_from(course[2])  # the release lacks the hidden tests
-    assert "_CONSENSUS_TOTAL" not in released.protected
+    assert "_REF_TOTAL" not in released.hidden
 
 
 # --------------------------------------------------------------------------- the trainer's record
