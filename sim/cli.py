@@ -27,11 +27,11 @@ from typing import Any
 
 import yaml
 
-from . import __version__, experiment, journeys, plots, report
+from . import __version__, experiment, journeys
 from .learning.text import LANGUAGES
 from .model import SAMPLE_EVERY_DAYS, SERIES, series_paths
 from .results import KEY_KPIS
-from .scenario import Scenario, ScenarioError, list_presets, preset, resolve
+from .scenario import Scenario, ScenarioError, list_presets, preset, read_value, resolve
 
 __all__ = ["main"]
 
@@ -48,13 +48,23 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+_RELATIVE_MAX = 1e12
+"""Largest change ``--set FIELD+=N`` takes: above every field's range, below float overflow."""
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """A piece of the command line as a message quotes it: on one line and at most ~limit long."""
+    shown = repr(text)
+    return shown if len(shown) <= limit else f"{shown[:limit - 5]}…{shown[-4:]}"
+
+
 def _parse_set(items: Sequence[str], base: Scenario, where: Callable[[str], str] | None = None,
                form: str = "FIELD=VALUE, e.g. ips.coaches=8") -> dict[str, Any]:
     """``key=value`` (YAML value) or ``key+=number`` relative to the base scenario.
 
     ``where(item)`` names the option in messages (``--set 'item'`` by default).
     """
-    where = where or (lambda item: f"--set {item!r}")
+    where = where or (lambda item: f"--set {_short(item)}")
     changes: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
@@ -66,16 +76,20 @@ def _parse_set(items: Sequence[str], base: Scenario, where: Callable[[str], str]
         if not sep or not key:
             raise ValueError(f"{where(item)}: write it as {form}.")
         try:
-            value = yaml.safe_load(raw)
+            value = read_value(raw)  # the scenario loader's reader, with its limits
         except yaml.YAMLError as exc:
-            raise ValueError(f"{where(item)}: cannot read the value {raw!r} "
-                             f"({getattr(exc, 'problem', None) or 'not valid YAML'}); give a "
-                             "number, true/false, null, quoted text or a list such as [1, 2].") from None
+            problem = " ".join(str(getattr(exc, "problem", None) or "not valid YAML").split())
+            raise ValueError(f"{where(item)}: cannot read the value {_short(raw)} "
+                             f"({problem}); give a number, true/false, null, quoted text or a "
+                             "list such as [1, 2].") from None
         if relative:
             current = base.get(key)
             if not _is_number(value):
                 raise ValueError(f"{where(item)}: += and -= need a number after '=', got "
-                                 f"{raw.strip()!r}.")
+                                 f"{_short(raw.strip())}.")
+            if abs(value) > _RELATIVE_MAX:
+                raise ValueError(f"{where(item)}: {_short(raw.strip())} is far outside the range "
+                                 f"of {key}; give a change of at most {_RELATIVE_MAX:,.0f}.")
             if current is None:
                 raise ValueError(f"{where(item)}: {key} is not set (null) in the base scenario, "
                                  f"so there is nothing to add to; give the value itself, e.g. "
@@ -118,10 +132,18 @@ def _check_common(args: argparse.Namespace) -> None:
     """--replications, --seed and --jobs, before anything runs."""
     if args.replications < 1:
         raise ValueError(f"--replications {args.replications}: give a whole number ≥ 1.")
+    if args.replications > experiment.MAX_REPLICATIONS:
+        raise ValueError(f"--replications {args.replications}: at most "
+                         f"{experiment.MAX_REPLICATIONS:,}; each run's result is kept in memory "
+                         "and a CI from that many is already within 2 % of the run-to-run spread. "
+                         "Give fewer replications.")
     if args.seed < 0:
         raise ValueError(f"--seed {args.seed}: give a whole number ≥ 0.")
     if args.jobs < 0:
         raise ValueError(f"--jobs {args.jobs}: give a whole number ≥ 1, or 0 for all cores.")
+    if args.jobs > experiment.MAX_JOBS:
+        raise ValueError(f"--jobs {args.jobs:,}: at most {experiment.MAX_JOBS} worker processes; "
+                         "give the number of cores, or 0 for all of them.")
 
 
 def _warn_unstable(s: Scenario) -> None:
@@ -166,6 +188,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     _check_common(args)
     s = _scenario(args)
+    from . import report  # matplotlib loads here, after the input is checked (not for validate)
     out = report.prepare_out_dir(args.out, s.name, overwrite=args.overwrite,
                                  writes=report.RUN_FILES, inputs=_input_file(args.scenario))
     _warn_unstable(s)
@@ -231,6 +254,14 @@ def _parse_vary(items: Sequence[str], s: Scenario) -> dict[str, list]:
     return vary
 
 
+def _check_runs(groups: int, what: str, replications: int, fix: str) -> None:
+    """At most ``experiment.MAX_RUNS`` simulation runs in one command, checked up front."""
+    runs = groups * replications
+    if runs > experiment.MAX_RUNS:
+        raise ValueError(f"--replications {replications}: {what} × {replications:,} replications "
+                         f"= {runs:,} runs; at most {experiment.MAX_RUNS:,} in one command; {fix}.")
+
+
 def _parse_target(text: str | None) -> experiment.Target | None:
     if text is None:
         return None
@@ -243,7 +274,11 @@ def _parse_target(text: str | None) -> experiment.Target | None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     _check_common(args)
     s = _scenario(args)
+    from . import report
     vary = _parse_vary(args.vary, s)
+    points = math.prod(len(v) for v in vary.values())
+    _check_runs(points, f"{points:,} grid points", args.replications,
+                "give fewer replications or fewer --vary values (a larger STEP)")
     target = _parse_target(args.target)
     for combo in itertools.product(*vary.values()):  # every grid point is valid
         point = dict(zip(vary, combo))
@@ -325,6 +360,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _check_common(args)
     base = _scenario(args)
     alts = _parse_alts(args.alt, base)
+    _check_runs(1 + len(alts), f"{1 + len(alts)} scenarios (the base and each --alt)",
+                args.replications, "give fewer replications or fewer --alt")
     kpis = args.kpi or ["ips_wait_days.mean", "ips_wait_days.p90", "employed_within_365d_share",
                         "coach_caseload_utilisation"]
     _check_kpis(kpis)
@@ -343,6 +380,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_warmup(args: argparse.Namespace) -> int:
     _check_common(args)
     s = _scenario(args)
+    from . import plots, report
     series = tuple(series_paths(journeys.STAGES.values()))  # stages registered in code too
     if args.series not in series:
         raise ValueError(f"--series {args.series!r}: unknown series; choose one of "
@@ -449,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except (ScenarioError, ValueError, FileExistsError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {' '.join(str(message).splitlines())}", file=sys.stderr)  # one line
         return 2
     except OSError as exc:  # e.g. the disk filled up while writing the results
         where = f"{exc.filename}: " if exc.filename else ""

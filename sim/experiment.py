@@ -15,8 +15,9 @@ import operator
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,7 @@ from .stats import CI, mser5, paired_difference, t_interval, welch
 __all__ = ["Replications", "SummaryRow", "replicate", "compare", "Comparison", "sweep",
            "SweepResult", "Target", "parse_target", "min_staffing", "offered_load",
            "stability_warnings", "warmup_analysis", "UnstableScenarioWarning", "known_kpis",
-           "check_kpi", "parse_range"]
+           "check_kpi", "parse_range", "MAX_REPLICATIONS", "MAX_RUNS"]
 
 
 class UnstableScenarioWarning(UserWarning):
@@ -104,24 +105,28 @@ def _pool(jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
 
 
-def _execute(tasks: list[tuple[Scenario, int, int]], jobs: int,
+def _execute(tasks: Iterable[tuple[Scenario, int, int]], count: int, jobs: int,
              progress: bool | Callable[[int, int], None]) -> list[RunResult]:
-    """Run tasks serially or in worker processes; results come back in task order."""
+    """Run ``count`` tasks serially or in worker processes; results come back in task order.
+
+    ``tasks`` may be a generator: it is read as the work goes on, and at most a few tasks per
+    worker are waiting at a time, so memory grows with the results kept, not with a task list.
+    """
     jobs = _check_jobs(jobs)
     bar = None
     if progress is True:
         from tqdm.auto import tqdm
-        bar = tqdm(total=len(tasks), desc="replications", unit="run")
+        bar = tqdm(total=count, desc="replications", unit="run")
 
     def tick(i: int) -> None:
         if bar is not None:
             bar.update(1)
         elif callable(progress):
-            progress(i + 1, len(tasks))
+            progress(i + 1, count)
 
     results: list[RunResult] = []
     try:
-        if jobs == 1 or len(tasks) == 1:
+        if jobs == 1 or count == 1:
             for i, t in enumerate(tasks):
                 results.append(_task(t))
                 tick(i)
@@ -130,8 +135,8 @@ def _execute(tasks: list[tuple[Scenario, int, int]], jobs: int,
                 # Python ≥3.12 warns about fork() in threaded parents; see _pool()
                 warnings.filterwarnings("ignore", category=DeprecationWarning,
                                         message=".*fork.*")
-                with _pool(min(jobs, len(tasks))) as pool:
-                    for i, r in enumerate(pool.map(_task, tasks, chunksize=1)):
+                with _pool(min(jobs, count)) as pool:
+                    for i, r in enumerate(_in_order(pool, tasks, 4 * jobs)):
                         results.append(r)
                         tick(i)
     finally:
@@ -140,17 +145,62 @@ def _execute(tasks: list[tuple[Scenario, int, int]], jobs: int,
     return results
 
 
+def _in_order(pool: ProcessPoolExecutor, tasks: Iterable[tuple[Scenario, int, int]],
+              ahead: int) -> Iterator[RunResult]:
+    """The pool's results in task order, with at most ``ahead`` tasks submitted and not yet
+    collected (``pool.map`` would submit every task at once)."""
+    waiting: deque[Future[RunResult]] = deque()
+    try:
+        for task in tasks:
+            waiting.append(pool.submit(_task, task))
+            if len(waiting) >= ahead:
+                yield waiting.popleft().result()
+        while waiting:
+            yield waiting.popleft().result()
+    finally:
+        for future in waiting:  # an error or an early stop: drop the work not yet started
+            future.cancel()
+
+
 def _check_jobs(jobs: int | None) -> int:
     if jobs is None or jobs == 0:
         return os.cpu_count() or 1
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
         raise ValueError(f"jobs: {jobs!r} must be a whole number ≥ 1 (0 = all cores).")
+    if jobs > MAX_JOBS:
+        shown = f"{jobs:,}" if jobs < 10 ** 15 else "more than 15 digits"
+        raise ValueError(f"jobs: {shown}; at most {MAX_JOBS} worker processes (each is a copy of "
+                         "Python); give the number of cores, or 0 for all of them.")
     return jobs
 
 
-def _check_reps(replications: int) -> None:
+MAX_JOBS = 256
+"""Most worker processes one call starts (each is a Python process of its own)."""
+
+
+MAX_REPLICATIONS = 10_000
+"""Most replications of one scenario. A 95 % CI from 10,000 replications is already within
+about 2 % of the run-to-run standard deviation, so more buy no planning answer; each run's
+result is kept (about 60 kB), so 10,000 hold about 0.6 GB."""
+MAX_RUNS = 10_000
+"""Most simulation runs of one call: replications × grid points (sweep, min_staffing) or
+× scenarios (compare), for the same memory reason as :data:`MAX_REPLICATIONS`."""
+
+
+def _check_reps(replications: int, groups: int = 1, what: str = "") -> None:
+    """``replications`` is a whole number from 1 to :data:`MAX_REPLICATIONS`, and with
+    ``groups`` grid points or scenarios (named by ``what``) at most :data:`MAX_RUNS` runs."""
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ValueError(f"replications: {replications!r} must be a whole number ≥ 1.")
+    if replications > MAX_REPLICATIONS:
+        shown = f"{replications:,}" if replications < 10 ** 15 else "more than 15 digits"
+        raise ValueError(f"replications: {shown}; at most {MAX_REPLICATIONS:,} (each "
+                         "run's result is kept in memory, and the CI no longer narrows in any "
+                         "way that matters); give fewer replications.")
+    if groups * replications > MAX_RUNS:
+        raise ValueError(f"replications: {what} × {replications:,} replications = "
+                         f"{groups * replications:,} runs; at most {MAX_RUNS:,} in one call; "
+                         "give fewer replications or fewer values.")
 
 
 def replicate(scenario: Scenario, replications: int = 10, seed: int = 1, *, jobs: int = 1,
@@ -159,7 +209,8 @@ def replicate(scenario: Scenario, replications: int = 10, seed: int = 1, *, jobs
     _check_reps(replications)
     for message in stability_warnings(scenario):
         warnings.warn(message, UnstableScenarioWarning, stacklevel=2)
-    runs = _execute([(scenario, seed, r) for r in range(replications)], jobs, progress)
+    runs = _execute(((scenario, seed, r) for r in range(replications)), replications, jobs,
+                    progress)
     return Replications(scenario, seed, tuple(runs))
 
 
@@ -191,10 +242,10 @@ class Comparison:
 def compare(base: Scenario, alternatives: Mapping[str, Scenario], replications: int = 10,
             seed: int = 1, *, jobs: int = 1, progress: bool = False) -> Comparison:
     """Run base and alternatives with the same seeds; report paired differences."""
-    _check_reps(replications)
     scenarios = [base, *alternatives.values()]
-    tasks = [(s, seed, r) for s in scenarios for r in range(replications)]
-    runs = _execute(tasks, jobs, progress)
+    _check_reps(replications, len(scenarios), f"{len(scenarios)} scenarios (base and alternatives)")
+    tasks = ((s, seed, r) for s in scenarios for r in range(replications))
+    runs = _execute(tasks, len(scenarios) * replications, jobs, progress)
     groups = [tuple(runs[i * replications:(i + 1) * replications]) for i in range(len(scenarios))]
     reps = [Replications(s, seed, g) for s, g in zip(scenarios, groups)]
     return Comparison(reps[0], dict(zip(alternatives, reps[1:])))
@@ -342,10 +393,12 @@ def sweep(scenario: Scenario, vary: Mapping[str, Sequence[Any]], replications: i
     if not 1 <= len(vary) <= 2:
         raise ValueError("vary: give one or two parameters, e.g. {'ips.coaches': [4, 6, 8]}.")
     names = tuple(vary)
+    count = math.prod(len(values) for values in vary.values())
+    _check_reps(replications, count, f"{count:,} grid points")
     points = [dict(zip(names, combo)) for combo in itertools.product(*vary.values())]
     scenarios = [scenario.with_changes(p) for p in points]  # validates every point first
-    tasks = [(s, seed, r) for s in scenarios for r in range(replications)]
-    runs = _execute(tasks, jobs, progress)
+    tasks = ((s, seed, r) for s in scenarios for r in range(replications))
+    runs = _execute(tasks, len(scenarios) * replications, jobs, progress)
     results = tuple(Replications(s, seed, tuple(runs[i * replications:(i + 1) * replications]))
                     for i, s in enumerate(scenarios))
     if isinstance(target, str):
@@ -386,6 +439,8 @@ def min_staffing(scenario: Scenario, parameter: str, values: Sequence[float], ta
         raise ValueError(f"parameter {parameter!r}: the staffing search varies one of "
                          f"{', '.join(STAFF_PARAMETERS)}; use sweep() for other parameters.")
     target = parse_target(target) if isinstance(target, str) else target
+    values = list(values)
+    _check_reps(replications, len(values), f"{len(values):,} values")  # before offered_load runs
     load = offered_load(scenario, seed)
     floor = load[parameter]
     feasible = [v for v in sorted(values) if v > floor] or [max(values)]

@@ -28,7 +28,16 @@ from .learning.text import UnknownLanguageError, check_language, number, percent
 from .plots import amount, kpi_label, setting_label
 from .report import json_default, parameter_table, run_record, summary_table, write_xlsx
 from .results import KEY_KPIS, kpi_unit
-from .scenario import PATHWAYS, Scenario, ScenarioError, list_presets, preset, scenario_from_text
+from .scenario import (
+    MAX_FILE_BYTES,
+    PATHWAYS,
+    Scenario,
+    ScenarioError,
+    list_presets,
+    preset,
+    scenario_from_text,
+    scenario_text,
+)
 
 __all__ = [
     "query_language", "KEY_PARAMETERS", "key_parameters",
@@ -195,15 +204,17 @@ def edited_scenario(base: Scenario, params: Mapping[str, float], name: str | Non
 
 # --- uploaded scenario files ---------------------------------------------------------------
 
-MAX_UPLOAD_BYTES = 1_000_000
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES
+"""Largest upload: the limit of every scenario file (``sim.scenario.MAX_FILE_BYTES``)."""
 
 
 def decode_upload(value: Any) -> tuple[str, str]:
     """(file name, text) of the first file in an ``ipywidgets.FileUpload`` value.
 
     Accepts the ipywidgets 8 form (a tuple of dicts with ``name`` and ``content``) and the
-    ipywidgets 7 form (a dict keyed by file name). Raises :class:`ScenarioError` with a
-    plain message for an empty, oversized or non-UTF-8 file.
+    ipywidgets 7 form (a dict keyed by file name). The bytes go through the scenario loader's
+    own checks (:func:`sim.scenario.scenario_text`): :class:`ScenarioError` with a plain
+    message for an empty, oversized or non-UTF-8 file.
     """
     if isinstance(value, Mapping):  # ipywidgets 7: {name: {"metadata": ..., "content": ...}}
         value = [{"name": k, **v} for k, v in value.items()]
@@ -214,16 +225,7 @@ def decode_upload(value: Any) -> tuple[str, str]:
     name = str(item.get("name") or item.get("metadata", {}).get("name") or "upload")
     content = item.get("content", b"")
     data = content.tobytes() if isinstance(content, memoryview) else bytes(content)
-    if not data.strip():
-        raise ScenarioError(f"{name}: the file is empty; upload a scenario YAML file.")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ScenarioError(f"{name}: {len(data):,} bytes is too large for a scenario file "
-                            f"(at most {MAX_UPLOAD_BYTES:,}).")
-    try:
-        return name, data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{name}: not a UTF-8 text file; save the scenario as YAML "
-                            "text.") from None
+    return name, scenario_text(data, origin=name)
 
 
 def scenario_from_upload(value: Any) -> Scenario:

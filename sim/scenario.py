@@ -4,7 +4,9 @@ A scenario is plain data (no RNG, no simpy, no I/O). Every numeric field carries
 unit and allowed range in the field metadata; construction validates them and raises
 :class:`ScenarioError` naming the dotted field, the value and the allowed range.
 Files go through :func:`load_scenario` (YAML), variants through :meth:`Scenario.with_changes`.
-Time unit: days.
+Every file, upload and ``--set`` value is read by the one loader here, which refuses input past
+its limits (size, nesting, aliases, values, digits, text; see ``MAX_FILE_BYTES`` and the
+README's "Limits") with one message naming the file and the field. Time unit: days.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import dataclasses
 import difflib
 import math
 import re
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +27,8 @@ __all__ = [
     "ScenarioError", "Dist", "ReferralSource", "ProfileShare", "Route", "Arrivals",
     "Assessment", "Team", "Ips", "Onward", "Stepwise", "Vocational", "Initial", "Scenario",
     "load_scenario", "save_scenario", "scenario_from_text", "PATHWAYS", "Pathways", "EXITS",
-    "list_presets", "preset", "resolve",
+    "list_presets", "preset", "resolve", "scenario_from_bytes", "scenario_text", "read_value",
+    "MAX_FILE_BYTES",
 ]
 
 EXITS = ("employed", "education", "pension", "dropout", "other")
@@ -89,6 +93,39 @@ class ScenarioError(ValueError):
     """A scenario value is missing, of the wrong type or out of range."""
 
 
+class _ShortRepr(reprlib.Repr):
+    def repr_int(self, x: int, level: int) -> str:
+        return _shown(x) if abs(x) >= _BIG_INT else repr(x)
+
+
+_REPR = _ShortRepr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple = 2, 4, 6, 6
+_REPR.maxstring, _REPR.maxother = 60, 60
+_BIG_INT = 10 ** 15
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: short, on one line, whatever its size.
+
+    A whole number of more than 15 digits is named by its length, so that a 400-digit
+    number is a plain range error (never an OverflowError or a 400-digit message).
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _BIG_INT:
+        sign = "negative " if value < 0 else ""
+        if value.bit_length() > 14_000:  # past the interpreter's 4,300-digit str() limit
+            return f"a {sign}whole number of more than 4,000 digits"
+        return f"a {sign}{len(str(abs(value))):,}-digit number"
+    return _REPR.repr(value)
+
+
+def _key(key: Any) -> str:
+    """A mapping key as a message shows it inside a dotted path: as written if it is plain
+    text, else quoted and shortened (no line break or control character reaches a message)."""
+    if isinstance(key, str) and len(key) <= 60 and key.isprintable():
+        return key
+    return _shown(key)
+
+
 def _num(unit: str, lo: float | None = None, hi: float | None = None, *, integer: bool = False,
          lo_open: bool = False, doc: str = "", default: Any = dataclasses.MISSING,
          optional: bool = False) -> Any:
@@ -117,24 +154,25 @@ def _check_number(path: str, value: Any, meta: Mapping[str, Any]) -> Any:
         return None
     allowed = _range_text(meta)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(f"{path}: {value!r} is not a number; allowed: {allowed}.")
-    if not math.isfinite(value):
+        raise ScenarioError(f"{path}: {_shown(value)} is not a number; allowed: {allowed}.")
+    # an int is compared exactly, whatever its length: a 400-digit count is out of range,
+    # not an OverflowError from a conversion to float
+    if isinstance(value, float) and not math.isfinite(value):
         raise ScenarioError(f"{path}: {value!r} is not finite; allowed: {allowed}.")
     if meta["integer"]:
-        if float(value) != int(value):
+        if isinstance(value, float) and not value.is_integer():
             raise ScenarioError(f"{path}: {value!r} is not a whole number; allowed: {allowed}.")
         value = int(value)
     lo, hi = meta["lo"], meta["hi"]
-    if lo is not None and (value < lo or (meta["lo_open"] and value == lo)):
-        raise ScenarioError(f"{path}: {value!r} is out of range; allowed: {allowed}.")
-    if hi is not None and value > hi:
-        raise ScenarioError(f"{path}: {value!r} is out of range; allowed: {allowed}.")
+    if (lo is not None and (value < lo or (meta["lo_open"] and value == lo))) \
+            or (hi is not None and value > hi):
+        raise ScenarioError(f"{path}: {_shown(value)} is out of range; allowed: {allowed}.")
     return value
 
 
 def _check_bool(path: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ScenarioError(f"{path}: {value!r} is not true or false; write true or false "
+        raise ScenarioError(f"{path}: {_shown(value)} is not true or false; write true or false "
                             "(without quotes).")
     return value
 
@@ -158,6 +196,10 @@ class _Validated:
 
     def _check(self) -> None:
         """Cross-field rules; overridden where a section has them."""
+
+
+MAX_DURATION_DAYS = 365_000
+"""Largest duration parameter (days): ten times the longest horizon, so 'never' in any run."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,7 +226,7 @@ class Dist:
         smallest mean a field allows.
         """
         if self.dist not in self.KINDS:
-            raise ScenarioError(f"{path}.dist: {self.dist!r} is not a distribution; "
+            raise ScenarioError(f"{path}.dist: {_shown(self.dist)} is not a distribution; "
                                 f"allowed: {', '.join(self.KINDS)}.")
         uses = self.PARAMETERS[self.dist]
         for name, default in self._DEFAULTS.items():
@@ -192,11 +234,18 @@ class Dist:
             set_here = name in given if given is not None else value != default
             if name not in uses and set_here:
                 raise ScenarioError(
-                    f"{path}.{name}: {value!r} is not used by "
+                    f"{path}.{name}: {_shown(value)} is not used by "
                     f"{'an' if self.dist == 'exponential' else 'a'} {self.dist} distribution, which "
                     f"takes only {' and '.join(uses)}; remove {name}"
                     + (" or choose dist: lognormal." if name == "cv" else
                        " or choose dist: uniform." if name in ("low", "high") else "."))
+        for name in uses:  # a ceiling past which a duration never ends in any run
+            value = getattr(self, name)
+            if (name != "cv" and isinstance(value, (int, float)) and not isinstance(value, bool)
+                    and (isinstance(value, int) or math.isfinite(value))
+                    and value > MAX_DURATION_DAYS):
+                raise ScenarioError(f"{path}.{name}: {_shown(value)} is out of range; allowed: at "
+                                    f"most {MAX_DURATION_DAYS:,} (days), a thousand years.")
         num = {"unit": "days", "lo": 0, "hi": None, "integer": False, "lo_open": False,
                "doc": "", "optional": False}
         if self.dist == "uniform":
@@ -291,8 +340,9 @@ class Route:
                 hint = difflib.get_close_matches(str(name), list(PATHWAYS), n=1)
                 tip = (f" Did you mean '{hint[0]}'?" if hint
                        else f" Known fields: {', '.join(PATHWAYS)}.")
-                raise ScenarioError(f"routing.{self.profile}.{name}: unknown field.{tip}")
-            value = _check_number(f"routing.{self.profile}.{name}", value, _SHARE)
+                raise ScenarioError(f"routing.{_key(self.profile)}.{_key(name)}: unknown "
+                                    f"field.{tip}")
+            value = _check_number(f"routing.{_key(self.profile)}.{name}", value, _SHARE)
             if value:
                 kept.append((name, value))
         kept.sort(key=lambda item: PATHWAYS.index(item[0]))
@@ -630,7 +680,7 @@ def _to_plain(obj: Any) -> Any:
 
 def _mapping(path: str, value: Any) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise ScenarioError(f"{path}: expected a mapping of keys to values, got {value!r}.")
+        raise ScenarioError(f"{path}: expected a mapping of keys to values, got {_shown(value)}.")
     return value
 
 
@@ -643,7 +693,7 @@ def _kwargs(cls: type, path: str, data: Any, nested: Mapping[str, Any] | None = 
         if key not in names:
             hint = difflib.get_close_matches(str(key), names, n=1)
             tip = f" Did you mean '{hint[0]}'?" if hint else f" Known fields: {', '.join(names)}."
-            raise ScenarioError(f"{path}{key}: unknown field.{tip}")
+            raise ScenarioError(f"{path}{_key(key)}: unknown field.{tip}")
         if nested and key in nested:
             value = nested[key](f"{path}{key}", value)
         out[key] = value
@@ -660,9 +710,10 @@ def _dist(path: str, value: Any, min_mean: Mapping[str, Any] | None = None) -> D
     if isinstance(value, Dist):
         return value.validate(path, min_mean=min_mean)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ScenarioError(f"{path}: {value!r} is a bare number; give a distribution such as "
-                            f"{{dist: exponential, mean: {value}}} or {{dist: deterministic, "
-                            f"mean: {value}}}.")
+        shown = _shown(value) if abs(value) >= _BIG_INT else value
+        raise ScenarioError(f"{path}: {shown} is a bare number; give a distribution such as "
+                            f"{{dist: exponential, mean: {shown}}} or {{dist: deterministic, "
+                            f"mean: {shown}}}.")
     kwargs = _kwargs(Dist, f"{path}.", value)
     return Dist(**kwargs).validate(path, given=kwargs, min_mean=min_mean)
 
@@ -680,11 +731,11 @@ def _arrivals(path: str, data: Any) -> Arrivals:
     data = dict(_mapping(path, data))
     for key in data:
         if key not in ("sources", "profiles", "seasonality"):
-            raise ScenarioError(f"arrivals.{key}: unknown field. Known fields: sources, "
+            raise ScenarioError(f"arrivals.{_key(key)}: unknown field. Known fields: sources, "
                                 "profiles, seasonality.")
-    sources = tuple(ReferralSource(name=str(k), per_year=v) for k, v in
+    sources = tuple(ReferralSource(name=_name("arrivals.sources", k), per_year=v) for k, v in
                     _mapping("arrivals.sources", data.get("sources", {})).items())
-    profiles = tuple(ProfileShare(name=str(k), share=v) for k, v in
+    profiles = tuple(ProfileShare(name=_name("arrivals.profiles", k), share=v) for k, v in
                      _mapping("arrivals.profiles", data.get("profiles", {})).items())
     seasonality = data.get("seasonality", [1.0] * 12)
     if not isinstance(seasonality, (list, tuple)):
@@ -695,9 +746,10 @@ def _arrivals(path: str, data: Any) -> Arrivals:
 def _routing(path: str, data: Any) -> tuple[Route, ...]:
     rows = []
     for profile, shares in _mapping("routing", data).items():
+        profile = _name("routing", profile)
         shares = dict(_mapping(f"routing.{profile}", shares))
         shares.pop("profile", None)
-        rows.append(Route(profile=str(profile), shares=tuple(shares.items())))
+        rows.append(Route(profile=profile, shares=tuple(shares.items())))
     if not rows:
         raise ScenarioError("routing: at least one row (a profile or 'default') is needed.")
     return tuple(rows)
@@ -710,17 +762,66 @@ def _build_scenario(data: Mapping[str, Any]) -> Scenario:
     }
     nested["arrivals"] = _arrivals
     nested["routing"] = _routing
-    nested["sources"] = lambda p, v: tuple((str(k), str(s)) for k, s in _mapping(p, v).items())
-    for text_field in ("name", "description", "rationale"):
-        nested[text_field] = (lambda n: lambda p, v: _text(n, v))(text_field)
+    nested["sources"] = _citations
+    nested["name"] = lambda p, v: _text(p, v, MAX_NAME_CHARS, one_line=True)
+    for text_field in ("description", "rationale"):
+        nested[text_field] = lambda p, v: _text(p, v, MAX_TEXT_CHARS)
     kwargs = _kwargs(Scenario, "", data, nested)
     return Scenario(**kwargs)
 
 
-def _text(name: str, value: Any) -> str:
+MAX_NAME_CHARS = 200
+"""Longest name: of the scenario, a referral source, a client profile or a cited field."""
+MAX_TEXT_CHARS = 20_000
+"""Longest description, rationale or citation (the presets' longest is a few hundred)."""
+
+# Characters no text in a scenario may hold: control characters (a tab and a line break are
+# allowed in the longer texts), line and paragraph separators and the bidirectional
+# overrides that would make a name print differently from what it is.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_FORBIDDEN_IN_LINE = re.compile("[\t\n]|" + _FORBIDDEN.pattern)
+
+
+def _text(path: str, value: Any, limit: int, one_line: bool = False) -> str:
+    """A text field: text (not a number, list or map), of at most ``limit`` characters and
+    without control characters (names are one line)."""
     if not isinstance(value, str):
-        raise ScenarioError(f"{name}: {value!r} is not text; put it in quotes.")
+        raise ScenarioError(f"{path}: {_shown(value)} is not text; write it as text in quotes.")
+    if len(value) > limit:
+        raise ScenarioError(f"{path}: {len(value):,} characters; allowed: at most {limit:,}. "
+                            "Shorten it.")
+    bad = (_FORBIDDEN_IN_LINE if one_line else _FORBIDDEN).search(value)
+    if bad:
+        where = "a line break or tab" if bad.group() in "\t\n" else "a control character"
+        raise ScenarioError(f"{path}: {_shown(value)} contains {where} ({bad.group()!r}) at "
+                            f"character {bad.start() + 1}; remove it"
+                            + (" (a name is one line of text)." if one_line else "."))
     return value
+
+
+def _name(path: str, key: Any) -> str:
+    """A name given as a mapping key (a source, a profile, a cited field): text, or a whole
+    number read as text."""
+    if isinstance(key, int) and not isinstance(key, bool) and abs(key) < _BIG_INT:
+        key = str(key)
+    if not isinstance(key, str):
+        raise ScenarioError(f"{path}: the name {_shown(key)} is not text; write it as text "
+                            "in quotes.")
+    return _text(f"{path}.{_key(key)}", key, MAX_NAME_CHARS, one_line=True)
+
+
+def _citations(path: str, value: Any) -> tuple[tuple[str, str], ...]:
+    """The ``sources`` map: a field's dotted name -> its citation, both text."""
+    out = []
+    for key, cited in _mapping(path, value).items():
+        key = _name(path, key)
+        if isinstance(cited, int) and not isinstance(cited, bool) and abs(cited) < _BIG_INT:
+            cited = str(cited)  # a year or a code written without quotes
+        if not isinstance(cited, str):
+            raise ScenarioError(f"{path}.{key}: {_shown(cited)} is not text; give the citation "
+                                f"as text in quotes, e.g. {key}: \"S4\".")
+        out.append((key, _text(f"{path}.{key}", cited, MAX_TEXT_CHARS)))
+    return tuple(out)
 
 
 def _merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -750,14 +851,131 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 # --- files --------------------------------------------------------------------------
 
+MAX_FILE_BYTES = 256_000
+"""Largest scenario file read, in bytes. The presets are 3–6 kB and :data:`MAX_NODES` values
+take about this much text, so the margin is wide; the YAML reader is pure Python (about 1.5 s
+a megabyte at worst), so a file at the limit still gets its answer in well under a second."""
+MAX_DEPTH = 8
+"""Deepest nesting of lists and maps: the deepest scenario value is 4 levels down (e.g.
+routing -> profile -> pathway -> share), 5 through a '<<' merge key."""
+MAX_ALIASES = 50
+"""Most aliases (``*name``) in one file; the presets use none."""
+MAX_NODES = 10_000
+"""Most values (keys, numbers, texts, lists and maps) in one file once every alias is
+expanded; a preset has about 300."""
+MAX_DIGITS = 1_000
+"""Longest whole number read (digits): far past every field's range, which is then checked."""
+
 # YAML 1.2 floats that YAML 1.1 (PyYAML) reads as text: an exponent without a dot or without
 # a sign, e.g. 1e4, 2.5e3, 1E-3. Integers, dotted floats and text resolve as before.
 _FLOAT_1_2 = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
 _FLOAT_TAG = "tag:yaml.org,2002:float"
+_INT_TAG = "tag:yaml.org,2002:int"
+
+
+class _LimitError(yaml.composer.ComposerError):
+    """A file past one of the loader's limits; ``field`` is the dotted place where it was met."""
+
+    def __init__(self, field: str, problem: str, mark: yaml.Mark) -> None:
+        super().__init__(None, None, problem, mark)
+        self.field = field
 
 
 class _Loader(yaml.SafeLoader):
-    """The safe loader (no python tags) that rejects duplicate keys and reads 1e4 as a number."""
+    """The safe loader (no python tags) that rejects duplicate keys and reads 1e4 as a number.
+
+    It also bounds what one file can cost before anything is built from it: nesting
+    (:data:`MAX_DEPTH`, checked as each node is composed, so never by deep recursion), aliases
+    (:data:`MAX_ALIASES`; an alias inside the value it names is refused) and the number of
+    values once aliases are expanded (:data:`MAX_NODES`), so an "exponential laughs" file
+    stops at its first few lines. Values that cannot be read (a whole number of thousands of
+    digits, a date such as 2024-13-45) are YAML errors at their line, like any other.
+    """
+
+    def compose_document(self) -> yaml.Node | None:
+        self._depth = 0  # nesting level of the node being composed (the root is 1)
+        self._deepest = 0  # deepest level reached inside the node being composed
+        self._nodes = 0  # values so far, aliases expanded
+        self._aliases = 0
+        self._open: set[str] = set()  # anchors whose value is being composed
+        self._extent: dict[str, tuple[int, int]] = {}  # anchor -> (values, levels)
+        self._place: list[str] = []  # the dotted path of the node being composed
+        return super().compose_document()
+
+    def _field(self) -> str:
+        parts = [p for p in self._place if p]  # the root and keys being read have no name
+        return "".join(p if p.startswith("[") or i == 0 else f".{p}" for i, p in enumerate(parts))
+
+    def _grow(self, nodes: int, depth: int, mark: yaml.Mark) -> None:
+        self._nodes += nodes
+        self._deepest = max(self._deepest, depth)
+        if depth > MAX_DEPTH:
+            raise _LimitError(self._field(), f"nested more than {MAX_DEPTH} levels deep; the "
+                              "deepest scenario value is 4 levels down (routing.PROFILE.PATHWAY)"
+                              ", so remove the extra brackets or indentation", mark)
+        if self._nodes > MAX_NODES:
+            raise _LimitError(self._field(), f"more than {MAX_NODES:,} values in the file "
+                              "(aliases expanded); a scenario has a few hundred, so this is not "
+                              "a scenario file or repeats an alias (*name) too often", mark)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if isinstance(parent, yaml.SequenceNode):
+            part = f"[{index}]"
+        elif isinstance(parent, yaml.MappingNode):
+            part = _key(index.value) if isinstance(index, yaml.ScalarNode) else ""
+        else:
+            part = ""
+        self._place.append(part)
+        try:
+            return self._compose(parent, index)
+        finally:
+            self._place.pop()
+
+    def _compose(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self._open:
+                raise _LimitError(self._field(), f"the alias *{_key(event.anchor)} is inside "
+                                  "the value it names; write the value out", event.start_mark)
+            if event.anchor in self._extent:  # else the base class reports an undefined alias
+                self._aliases += 1
+                if self._aliases > MAX_ALIASES:
+                    raise _LimitError(self._field(), f"more than {MAX_ALIASES} aliases (*name) "
+                                      "in one file; write the values out", event.start_mark)
+                nodes, levels = self._extent[event.anchor]
+                self._grow(nodes, self._depth + levels, event.start_mark)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        outer_deepest, before = self._deepest, self._nodes
+        self._deepest = 0
+        self._grow(1, self._depth, event.start_mark)
+        if event.anchor is not None:
+            self._open.add(event.anchor)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if node.tag == _INT_TAG:
+            self._check_digits(node)
+        if event.anchor is not None:
+            self._open.discard(event.anchor)
+            self._extent[event.anchor] = (self._nodes - before, self._deepest - self._depth)
+        self._deepest = max(outer_deepest, self._deepest)
+        return node
+
+    def _check_digits(self, node: yaml.Node) -> None:
+        digits = sum(ch.isalnum() for ch in node.value)
+        if digits > MAX_DIGITS:
+            raise _LimitError(self._field(), f"a whole number of {digits:,} digits, far outside "
+                              "the range of every field", node.start_mark)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date 2024-13-45
+            what = _shown(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
+            raise yaml.constructor.ConstructorError(None, None, f"cannot read {what} ({exc})",
+                                                    node.start_mark) from None
 
     def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode):
@@ -772,8 +990,8 @@ class _Loader(yaml.SafeLoader):
                     continue  # an unhashable key: the base constructor reports it
                 if first is not None:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key!r} (first at line {first.line + 1}); "
-                        "give each key once", key_node.start_mark)
+                        None, None, f"duplicate key {_shown(key)} (first at line "
+                        f"{first.line + 1}); give each key once", key_node.start_mark)
                 seen[key] = key_node.start_mark
         return super().construct_mapping(node, deep=deep)
 
@@ -786,15 +1004,67 @@ for _cls in (_Loader, _Dumper):
     _cls.add_implicit_resolver(_FLOAT_TAG, _FLOAT_1_2, list("-+0123456789."))
 
 
+def read_value(text: str) -> Any:
+    """One YAML value (e.g. the VALUE of ``worksim --set FIELD=VALUE``), read by the scenario
+    loader with its limits; raises ``yaml.YAMLError``."""
+    if len(text) > MAX_FILE_BYTES:
+        raise yaml.MarkedYAMLError(problem=f"{len(text):,} characters; at most {MAX_FILE_BYTES:,}")
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no python tags
+
+
+def _too_large(origin: str, size: str) -> ScenarioError:
+    return ScenarioError(f"{origin}: {size} is too large for a scenario file (at most "
+                         f"{MAX_FILE_BYTES:,} bytes; the presets are under 6 kB); check that this "
+                         "is the scenario file.")
+
+
+def _origin(origin: str) -> str:
+    return origin if origin.isprintable() else _key(origin)
+
+
+def scenario_text(data: bytes, origin: str = "<bytes>") -> str:
+    """The text of a scenario file's bytes: at most :data:`MAX_FILE_BYTES`, not empty, UTF-8
+    (a BOM allowed). The rules every file and upload goes through before YAML is read."""
+    origin = _origin(origin)
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_large(origin, f"{len(data):,} bytes")
+    if not data.strip():
+        raise ScenarioError(f"{origin}: the file is empty; give a scenario YAML file (see "
+                            "sim/presets/ for examples).")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{origin}: not a UTF-8 text file; save the scenario as YAML "
+                            "text.") from None
+
+
+def scenario_from_bytes(data: bytes, origin: str = "<bytes>") -> Scenario:
+    """A file's bytes checked by :func:`scenario_text`, then parsed by
+    :func:`scenario_from_text`: the one way for files and uploads alike."""
+    return scenario_from_text(scenario_text(data, origin), origin)
+
+
 def scenario_from_text(text: str, origin: str = "<text>") -> Scenario:
     """Parse YAML text into a validated Scenario; errors name the origin and the field."""
+    origin = _origin(origin)
+    if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise _too_large(origin, f"{len(text.encode('utf-8', 'surrogatepass')):,} bytes")
     try:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no python tags
+    except _LimitError as exc:
+        mark = exc.problem_mark
+        raise ScenarioError(f"{origin}: {exc.field + ': ' if exc.field else ''}{exc.problem} "
+                            f"(line {mark.line + 1}, column {mark.column + 1}).") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScenarioError(f"{origin}: not valid YAML{where}: "
-                            f"{getattr(exc, 'problem', exc)}.") from None
+        context = getattr(exc, "context", None)
+        problem = getattr(exc, "problem", None) or exc
+        problem = " ".join(f"{context + ', ' if context else ''}{problem}".split())
+        raise ScenarioError(f"{origin}: not valid YAML{where}: {problem[:300]}.") from None
+    if data is None:
+        raise ScenarioError(f"{origin}: the file holds no values; give a scenario (see "
+                            "sim/presets/ for examples).")
     if not isinstance(data, Mapping):
         raise ScenarioError(f"{origin}: a scenario file must be a YAML mapping with at least "
                             "name, arrivals, assessment, routing and ips.")
@@ -803,7 +1073,7 @@ def scenario_from_text(text: str, origin: str = "<text>") -> Scenario:
             data = dict(data)
             base = data.pop("base")
             if not isinstance(base, str) or base not in list_presets():
-                raise ScenarioError(f"base: {base!r} is not a preset; choose one of "
+                raise ScenarioError(f"base: {_shown(base)} is not a preset; choose one of "
                                     f"{', '.join(list_presets())}.")
             data = _merge(preset(base).to_dict(), data)
         return _build_scenario(data)
@@ -812,16 +1082,18 @@ def scenario_from_text(text: str, origin: str = "<text>") -> Scenario:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a YAML scenario file."""
+    """Load and validate a YAML scenario file (at most :data:`MAX_FILE_BYTES` are read)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such file.") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a UTF-8 text file; save the scenario as YAML "
-                            "text.") from None
-    return scenario_from_text(text, origin=str(path))
+    if len(data) > MAX_FILE_BYTES:  # only the first MAX_FILE_BYTES + 1 bytes were read
+        size = path.stat().st_size if path.is_file() else 0
+        raise _too_large(_origin(str(path)), f"{size:,} bytes" if size > MAX_FILE_BYTES
+                         else f"more than {MAX_FILE_BYTES:,} bytes")
+    return scenario_from_bytes(data, origin=str(path))
 
 
 def save_scenario(scenario: Scenario, path: str | Path, *, overwrite: bool = False) -> Path:

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as _st
 
 __all__ = ["CI", "t_interval", "paired_difference", "erlang_c", "mmc_wait", "welch",
            "mser5", "replications_needed"]
@@ -32,6 +31,13 @@ class CI:
         return self.low <= value <= self.high
 
 
+def _t_quantile(p: float, df: int) -> float:
+    """Student's t quantile; scipy.stats is imported on first use (it takes a second or more
+    to import, which ``worksim validate`` need not pay)."""
+    from scipy import stats
+    return float(stats.t.ppf(p, df))
+
+
 def t_interval(values: Sequence[float], level: float = 0.95) -> CI:
     """t-based CI over replication values; NaN values (KPI undefined in a run) are dropped."""
     x = np.asarray(values, dtype=float)
@@ -43,7 +49,7 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> CI:
     if n == 1:
         return CI(mean, math.nan, math.nan, 1, math.nan)
     sd = float(x.std(ddof=1))
-    half = float(_st.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    half = float(_t_quantile(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
     return CI(mean, mean - half, mean + half, n, sd)
 
 
@@ -112,7 +118,7 @@ def replications_needed(values: Sequence[float], rel_half_width: float = 0.05,
         return ci.n
     n = ci.n
     while n < 100_000:
-        half = float(_st.t.ppf(0.5 + level / 2, n - 1)) * ci.sd / math.sqrt(n)
+        half = float(_t_quantile(0.5 + level / 2, n - 1)) * ci.sd / math.sqrt(n)
         if half <= rel_half_width * abs(ci.mean):
             return n
         n += 1

@@ -15,7 +15,6 @@ import math
 from collections.abc import Callable, Iterator
 
 import numpy as np
-from scipy.special import ndtri
 
 from .scenario import Dist
 
@@ -100,6 +99,7 @@ def sampler(dist: Dist, scale: float = 1.0) -> Transform:
         low, width = dist.low / scale, (dist.high - dist.low) / scale  # type: ignore[operator]
         return lambda u: low + width * u
     if kind == "lognormal":
+        from scipy.special import ndtri  # imported here: scipy is slow to import (worksim validate)
         sigma = math.sqrt(math.log1p(dist.cv ** 2))
         mu = math.log(dist.mean / scale) - sigma ** 2 / 2  # type: ignore[operator]
         return lambda u: np.exp(mu + sigma * ndtri(np.maximum(u, 1e-300)))

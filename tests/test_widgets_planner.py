@@ -273,6 +273,24 @@ def test_binary_upload_gets_a_plain_message(app):
     assert visible(app.error) and "not a UTF-8 text file" in app.error.value
 
 
+@pytest.mark.parametrize("name, data, words", [
+    ("bomb.yaml", ("lol:\n  - &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"  - &l{k} [{', '.join([f'*l{k - 1}'] * 9)}]\n" for k in range(1, 9))).encode(),
+     "more than 10,000 values"),
+    ("deep.yaml", b"name: " + b"[" * 50_000 + b"]" * 50_000, "nested more than 8 levels"),
+    ("huge.yaml", b"# " * 1_000_000, "too large"),
+    ("digits.yaml", f"base: {PILOT}\nips: {{coaches: {'9' * 400}}}\n".encode(), "400-digit number"),
+])
+def test_a_hostile_upload_is_refused_by_the_loader_and_keeps_the_scenario(app, name, data, words):
+    app.run_button.click()
+    table = app.table.value
+    app.upload.value = upload(name, data)
+    assert visible(app.error) and name in app.error.value and words in app.error.value
+    assert "still in use" in app.error.value
+    assert app.scenario_a == sim.preset(PILOT) and app.table.value == table
+    assert app.upload.value == ()
+
+
 def test_valid_upload_becomes_scenario_a_and_clears_the_error(app):
     app.upload.value = upload("broken.yaml", BROKEN.encode())
     app.run_button.click()
