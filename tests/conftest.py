@@ -76,3 +76,14 @@ def small_dict() -> dict[str, Any]:
         "initial": {"ips_in_service": 20, "ips_waiting": 5, "stepwise_in_service": 10,
                     "assessment_waiting": 3, "team_waiting": 2, "vocational_in_service": 2},
     })
+
+
+@pytest.fixture
+def no_simulation(monkeypatch):
+    """Fail the test if anything is simulated (every check of the input must come first)."""
+    import sim.experiment
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("simulated before all arguments were checked")
+    monkeypatch.setattr(sim.experiment, "_execute", refuse)
+    monkeypatch.setattr(sim.experiment, "run", refuse)

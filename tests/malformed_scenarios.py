@@ -177,7 +177,7 @@ def _cases() -> list[tuple[str, bytes | Callable[[], bytes], tuple[str, ...]]]:
         ("missing-sections.yaml", "name: lonely\nips: {coaches: 3}\n", ("missing",)),
         ("missing-mean.yaml", BASE + "vocational: {wait: {dist: exponential}}\n",
          ("vocational.wait.mean", "missing")),
-        ("dist-unknown.yaml", BASE + "vocational: {wait: {dist: gamma, mean: 3}}\n",
+        ("dist-unknown.yaml", BASE + "vocational: {wait: {dist: pareto, mean: 3}}\n",
          ("vocational.wait.dist", "not a distribution")),
         ("dist-extra.yaml", BASE + "vocational: {wait: {dist: exponential, mean: 3, cv: 2}}\n",
          ("vocational.wait.cv", "not used")),

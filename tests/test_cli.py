@@ -157,15 +157,6 @@ def ok(tmp_path):
     return str(f)
 
 
-@pytest.fixture
-def no_simulation(monkeypatch):
-    """Fail the test if anything is simulated (every check must come first)."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("simulated before all arguments were checked")
-    monkeypatch.setattr(sim.experiment, "_execute", refuse)
-    monkeypatch.setattr(sim.experiment, "run", refuse)
-
-
 def error_line(capsys, *args: str) -> str:
     """Run the CLI expecting bad input: exit 2 and exactly one line `error: …` on stderr."""
     code = main(list(args))

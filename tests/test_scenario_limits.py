@@ -22,10 +22,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from malformed_scenarios import write_corpus
+from test_cli import error_line
 
 import sim
 from sim import cli, experiment
-from sim.cli import main
 from sim.scenario import MAX_FILE_BYTES, Scenario, ScenarioError, scenario_from_bytes, scenario_from_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -166,23 +166,6 @@ def test_a_huge_replication_count_is_refused_at_once_in_little_memory(tmp_path):
                 cwd=tmp_path)
     assert not problems(o, ("--replications 10000000: at most 10,000",)), (o, problems(o))
     assert not (tmp_path / "o").exists()
-
-
-def error_line(capsys, *args: str) -> str:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    assert code == 2, captured
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
-    return lines[0]
-
-
-@pytest.fixture
-def no_simulation(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("simulated before all arguments were checked")
-    monkeypatch.setattr(experiment, "_execute", refuse)
-    monkeypatch.setattr(experiment, "run", refuse)
 
 
 def test_sweep_points_times_replications_are_bounded(capsys, tmp_path, no_simulation):
