@@ -85,6 +85,7 @@ golden: $(STAMP)
 bench: $(STAMP) bwrap
 	$(BIN)/python benchmarks/bench_sim.py
 	$(BIN)/python benchmarks/bench_grading.py
+	$(BIN)/python benchmarks/bench_precision.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks

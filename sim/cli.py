@@ -2,10 +2,13 @@
 
     worksim presets
     worksim validate FILE
+    worksim template --lang fi --out my-county.yaml
     worksim run PRESET_OR_FILE --replications 20 --seed 1 --out DIR
     worksim sweep PRESET_OR_FILE --vary ips.coaches=6:16 --target "ips_wait_days.p90<=30"
     worksim compare PRESET_OR_FILE --alt "plus2:ips.coaches+=2" --alt "cap15:ips.caseload_per_coach=15"
     worksim warmup PRESET_OR_FILE --series ips_waiting
+    worksim brief RUN_SWEEP_OR_COMPARE_FOLDER --lang fi
+    worksim fit referrals.csv --out arrivals.yaml --plot plots/
 
 Bad input never shows a traceback: the message names the field, the value and the fix,
 and the exit status is 2. Every argument is checked before anything is simulated or any
@@ -166,6 +169,15 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from .template import scenario_template, write_template
+    if args.out is None:
+        print(scenario_template(args.preset, args.lang), end="")
+    else:
+        print(f"Wrote {write_template(args.out, args.preset, args.lang, overwrite=args.overwrite)}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     s = _load(args.scenario)
     print(f"OK: {s.name} — {s.arrivals.per_year:,.0f} referrals a year, horizon "
@@ -185,7 +197,37 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_precision(args: argparse.Namespace) -> float | None:
+    """--precision (5% or 0.05) and --max-replications; --precision excludes --replications."""
+    if args.precision is None:
+        if args.max_replications is not None:
+            raise ValueError("--max-replications caps --precision; give --precision too (e.g. "
+                             "--precision 5%), or use --replications for a fixed number.")
+        if args.replications is None:
+            args.replications = RUN_REPLICATIONS
+        return None
+    if args.replications is not None:
+        raise ValueError(f"--precision {args.precision} and --replications {args.replications}: "
+                         "give one of them; --precision chooses the number of replications "
+                         "itself (cap it with --max-replications).")
+    try:
+        precision = experiment.parse_precision(args.precision)
+    except ValueError as exc:
+        raise ValueError(f"--{exc}") from None
+    cap = experiment.PRECISION_CAP if args.max_replications is None else args.max_replications
+    if not 2 <= cap <= experiment.MAX_REPLICATIONS:
+        raise ValueError(f"--max-replications {cap}: give a whole number from 2 to "
+                         f"{experiment.MAX_REPLICATIONS:,}.")
+    args.replications, args.max_replications = min(experiment.PRECISION_BATCH, cap), cap
+    return precision
+
+
+RUN_REPLICATIONS = 20
+"""``worksim run``'s replications without --replications or --precision."""
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    precision = _check_precision(args)
     _check_common(args)
     s = _scenario(args)
     from . import report  # matplotlib loads here, after the input is checked (not for validate)
@@ -195,14 +237,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", experiment.UnstableScenarioWarning)  # printed above
-        reps = experiment.replicate(s, args.replications, args.seed, jobs=args.jobs,
-                                    progress=_progress(args))
+        if precision is None:
+            reps = experiment.replicate(s, args.replications, args.seed, jobs=args.jobs,
+                                        progress=_progress(args))
+        else:
+            reps = experiment.replicate_to_precision(
+                s, precision, args.seed, max_replications=args.max_replications, jobs=args.jobs,
+                progress=_progress(args))
     wall = time.perf_counter() - started
     report.write_run(reps, out, command=" ".join(["worksim", *sys.argv[1:]]),
                      wall_seconds=wall, lang=args.lang)
     print(f"{s.name}: {reps.n} replications, seed {args.seed}, horizon {s.horizon_days:g} days "
           f"({wall:.1f} s)")
+    if reps.stopping is not None:
+        print(f"precision: {reps.stopping.describe()}")
     print(report.format_table(reps.summary(), None if args.all else KEY_KPIS))
+    for line in experiment.result_warnings(reps):
+        print(f"warning: {line}")
     for line in bottlenecks(reps):
         print(f"note: {line}")
     print(f"\nWrote summary.csv, replications.csv, summary.xlsx, run.json, report.md and "
@@ -292,14 +343,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if target is not None and len(vary) == 1 and next(iter(vary)) in experiment.STAFF_PARAMETERS:
         param = next(iter(vary))
         result = experiment.min_staffing(s, param, vary[param], target, args.replications,
-                                         args.seed, jobs=args.jobs, progress=_progress(args))
+                                         args.seed, jobs=args.jobs, progress=_progress(args),
+                                         max_replications=experiment.refinement_cap(args.replications))
     else:
         result = experiment.sweep(s, vary, args.replications, args.seed, target=target,
                                   jobs=args.jobs, progress=_progress(args))
     kpis = [target.kpi] if target else []
     kpis += [k for k in ("ips_wait_days.p90", "ips_wait_days.mean", "coach_caseload_utilisation",
                          "assessment_wait_days.p90", "employed_within_365d_share") if k not in kpis]
-    report.write_sweep(result, out, kpis, lang=args.lang)
+    report.write_sweep(result, out, kpis, lang=args.lang,
+                       command=" ".join(["worksim", *sys.argv[1:]]))
     rows = result.table(kpis[:3])
     header = list(rows[0])
     print("  ".join(f"{h:>24s}" for h in header))
@@ -317,6 +370,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         else:
             print(f"\nFewest that meet {target} (95 % CI bound): "
                   + ", ".join(f"{k} = {v:g}" for k, v in best.items()))
+            if result.offered_load:  # the staffing search: say how sure the answer is
+                from .planner import certainty_text
+                print(certainty_text(result, args.lang))
+    counts = sorted({reps.n for reps in result.results})
+    if len(counts) > 1:
+        print(f"\nReplications per value: {counts[0]}–{counts[-1]} (values whose 95 % CI straddled "
+              "the target got more).")
     print(f"\nWrote sweep.csv, sweep.xlsx{' and capacity.png' if len(vary) == 1 else ''} to {out}/")
     return 0
 
@@ -365,6 +425,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     kpis = args.kpi or ["ips_wait_days.mean", "ips_wait_days.p90", "employed_within_365d_share",
                         "coach_caseload_utilisation"]
     _check_kpis(kpis)
+    out = None
+    if args.out is not None:  # only with --out: the command wrote no folder before
+        from . import report
+        out = report.prepare_out_dir(args.out, f"{base.name}-compare", overwrite=args.overwrite,
+                                     writes=report.COMPARE_FILES, inputs=_input_file(args.scenario))
+    started = time.perf_counter()
     cmp = experiment.compare(base, alts, args.replications, args.seed, jobs=args.jobs,
                              progress=_progress(args))
     print(f"Paired differences (alternative − {base.name}), {args.replications} replications "
@@ -374,6 +440,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for r in cmp.rows(kpis):
         print(f"{r['scenario']:14s} {r['metric']:34s} {r['base_mean']:10.3f} {r['alt_mean']:10.3f}"
               f" {r['difference']:10.3f} [{r['ci95_low']:10.3f}, {r['ci95_high']:10.3f}]")
+    if out is not None:
+        report.write_compare(cmp, out, command=" ".join(["worksim", *sys.argv[1:]]),
+                             wall_seconds=time.perf_counter() - started)
+        print(f"\nWrote comparison.csv and compare.json to {out}/")
     return 0
 
 
@@ -410,6 +480,66 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fit(args: argparse.Namespace) -> int:
+    """Referral rates and seasonality, or a duration distribution, fitted from a CSV file."""
+    from . import fit  # scipy loads here, after the arguments are checked
+    data = Path(args.data)
+    as_of = None
+    if args.as_of is not None:
+        as_of = fit.parse_date(args.as_of)
+        if as_of is None:
+            raise ValueError(f"--as-of {_short(args.as_of)}: not a date; write it as 2024-12-31 "
+                             "or 31.12.2024.")
+    fit.check_field(args.field)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        if out.exists() and data.exists() and out.resolve() == data.resolve():
+            raise ValueError(f"--out {out}: is the data file itself; give another file name.")
+        if out.is_dir():
+            raise ValueError(f"--out {out}: is a folder; give a file name such as fitted.yaml.")
+        if out.exists() and not args.overwrite:
+            raise FileExistsError(f"--out {out}: already exists; give --overwrite to replace it "
+                                  "or choose another name.")
+    plot_dir = Path(args.plot) if args.plot else None
+    names = ("fit-referrals.png", "fit-durations.png")
+    if plot_dir is not None:
+        if plot_dir.exists() and not plot_dir.is_dir():
+            raise ValueError(f"--plot {plot_dir}: is a file; give a folder for the PNG plots.")
+        taken = [n for n in names if (plot_dir / n).exists()]
+        if taken and not args.overwrite:
+            raise FileExistsError(f"--plot {plot_dir}: {taken[0]} already exists; give "
+                                  "--overwrite to replace it or choose another folder.")
+    result = fit.fit_file(data, args.field, as_of)
+    text = fit.fragment_text(result, lang=args.lang)
+    if out is None:
+        print(text, end="")
+    else:
+        print("\n".join(result.report(args.lang)))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w" if args.overwrite else "x", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"Wrote {out}")
+    if plot_dir is not None:
+        from . import plots
+        plot_dir.mkdir(parents=True, exist_ok=True)
+        if isinstance(result, fit.ReferralFit):
+            fig, png = plots.referral_fit_figure(result, args.lang), plot_dir / names[0]
+        else:
+            fig, png = plots.duration_fit_figure(result, args.lang), plot_dir / names[1]
+        fig.savefig(png, dpi=110, metadata={"Description": fig.get_label()})
+        print(f"Wrote {png}", file=sys.stderr if out is None else sys.stdout)
+    return 0
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    from . import brief  # matplotlib and fpdf2 load here, after the input is checked
+    loaded = brief.load_results(args.folder)  # refuses anything but a run/sweep/compare folder
+    paths = brief.write_brief(loaded, args.lang, args.folder if args.out is None else args.out,
+                              question=args.question, overwrite=args.overwrite)
+    print(f"Wrote {' and '.join(str(p) for p in paths.values())}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="worksim", description="Pathway capacity simulation for "
                                 "work-ability coordinators and IPS job coaches.")
@@ -419,6 +549,14 @@ def _parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("presets", help="list the shipped scenarios")
     sp.add_argument("-v", "--verbose", action="store_true")
     sp.set_defaults(func=cmd_presets)
+
+    sp = sub.add_parser("template", help="a commented scenario file to fill in with a county's numbers")
+    sp.add_argument("--preset", choices=list_presets(), default="varsinais-suomi",
+                    help="the preset whose numbers (and cited sources) the template starts from")
+    sp.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the comments")
+    sp.add_argument("--out", help="write the template to this file (default: print it)")
+    sp.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    sp.set_defaults(func=cmd_template)
 
     sp = sub.add_parser("validate", help="check a scenario file")
     sp.add_argument("scenario", help="a preset name or a YAML file")
@@ -436,7 +574,14 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--lang", choices=LANGUAGES, default="en")
 
     sp = sub.add_parser("run", help="replications of one scenario")
-    common(sp, 20)
+    common(sp, RUN_REPLICATIONS)
+    sp.set_defaults(replications=None)  # None: not given (--precision excludes it)
+    sp.add_argument("--precision", metavar="P",
+                    help="replicate until every key KPI's 95%% CI half-width is within P of its "
+                    "mean (e.g. 5%% or 0.05; floors 0.5 days, 1 pp, 1 client near 0); instead of "
+                    "--replications")
+    sp.add_argument("--max-replications", type=int, metavar="N",
+                    help=f"cap for --precision (default {experiment.PRECISION_CAP})")
     sp.add_argument("--out", help="output folder (default results/NAME-TIMESTAMP)")
     sp.add_argument("--overwrite", action="store_true", help="replace files in --out")
     sp.add_argument("--all", action="store_true", help="print every KPI")
@@ -457,6 +602,8 @@ def _parser() -> argparse.ArgumentParser:
     common(sp, 20)
     sp.add_argument("--alt", action="append", required=True, metavar="NAME:CHANGES")
     sp.add_argument("--kpi", action="append")
+    sp.add_argument("--out", help="also write comparison.csv and compare.json to this folder")
+    sp.add_argument("--overwrite", action="store_true")
     sp.set_defaults(func=cmd_compare)
 
     sp = sub.add_parser("warmup", help="Welch plot and MSER-5 warm-up suggestion")
@@ -467,6 +614,27 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--out")
     sp.add_argument("--overwrite", action="store_true")
     sp.set_defaults(func=cmd_warmup)
+
+    sp = sub.add_parser("brief", help="a decision brief (HTML and PDF) from a run, sweep or "
+                        "compare folder")
+    sp.add_argument("folder", help="a folder written by worksim run, sweep or compare --out")
+    sp.add_argument("--lang", choices=LANGUAGES, default="en")
+    sp.add_argument("--out", help="folder for brief-LANG.html and brief-LANG.pdf (default: FOLDER)")
+    sp.add_argument("--question", help="the question the brief answers, in your own words")
+    sp.add_argument("--overwrite", action="store_true", help="replace an existing brief")
+    sp.set_defaults(func=cmd_brief)
+
+    sp = sub.add_parser("fit", help="fit referral rates or a duration distribution from a CSV file")
+    sp.add_argument("data", help="CSV: date,source | month,source,count | start,end | days")
+    sp.add_argument("--field", default="stepwise.duration",
+                    help="the duration field the fit is for (durations only), e.g. ips.job_tenure")
+    sp.add_argument("--as-of", help="the data's extraction date: ongoing spells end there "
+                    "(default: the latest date in the file)")
+    sp.add_argument("--out", help="write the YAML fragment to this file (default: print it)")
+    sp.add_argument("--overwrite", action="store_true", help="replace --out and the plots")
+    sp.add_argument("--plot", metavar="DIR", help="write PNG plots of observed against fitted")
+    sp.add_argument("--lang", choices=LANGUAGES, default="en", help="the report's and plots' language")
+    sp.set_defaults(func=cmd_fit)
     return p
 
 

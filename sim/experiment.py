@@ -24,14 +24,19 @@ from typing import Any
 import numpy as np
 
 from .model import run
-from .results import RunResult, check_kpi, known_kpis, kpi_unit
+from .results import KEY_KPIS, RunResult, check_kpi, known_kpis, kpi_unit
 from .scenario import Scenario
 from .stats import CI, mser5, paired_difference, t_interval, welch
+from .streams import sampler
 
 __all__ = ["Replications", "SummaryRow", "replicate", "compare", "Comparison", "sweep",
            "SweepResult", "Target", "parse_target", "min_staffing", "offered_load",
            "stability_warnings", "warmup_analysis", "UnstableScenarioWarning", "known_kpis",
-           "check_kpi", "parse_range", "MAX_REPLICATIONS", "MAX_RUNS"]
+           "check_kpi", "parse_range", "MAX_REPLICATIONS", "MAX_RUNS", "replicate_to_precision",
+           "parse_precision", "PrecisionStop", "PrecisionCheck", "PRECISION_FLOORS",
+           "PRECISION_BATCH", "PRECISION_CAP", "refinement_cap", "result_warnings", "stage_loads",
+           "StaffingCertainty",
+           "miss_confidence"]
 
 
 class UnstableScenarioWarning(UserWarning):
@@ -65,10 +70,17 @@ class Replications:
     scenario: Scenario
     seed: int
     runs: tuple[RunResult, ...]
+    stopping: PrecisionStop | None = field(default=None, compare=False)
+    """How :func:`replicate_to_precision` chose ``n`` (None for a fixed number)."""
 
     @property
     def n(self) -> int:
         return len(self.runs)
+
+    def warnings(self) -> list[str]:
+        """Plain-language warnings: the scenario's analytic overload checks
+        (:func:`stability_warnings`) and what the run itself shows (:func:`result_warnings`)."""
+        return stability_warnings(self.scenario) + result_warnings(self)
 
     def values(self, kpi: str) -> np.ndarray:
         """One value per replication, e.g. ``values("ips_wait_days.p90")``."""
@@ -214,6 +226,200 @@ def replicate(scenario: Scenario, replications: int = 10, seed: int = 1, *, jobs
     return Replications(scenario, seed, tuple(runs))
 
 
+# --- replications by precision -----------------------------------------------------------
+
+PRECISION_FLOORS: dict[str, float] = {"days": 0.5, "share": 0.01, "clients": 1.0}
+"""Absolute half-width floors by KPI unit, for KPIs near 0 (where a relative target would ask
+for ever more replications): half a day for waits and times, 1 percentage point for shares
+and utilisations, one client for counts. A KPI's target half-width is
+``max(precision × |mean|, floor)``; a unit not listed has no floor."""
+PRECISION_BATCH = 10
+"""Replications of the first batch of :func:`replicate_to_precision`."""
+PRECISION_CAP = 200
+"""Default cap on the replications :func:`replicate_to_precision` runs."""
+
+
+@dataclass(frozen=True)
+class PrecisionCheck:
+    """One KPI's 95 % CI half-width against its target half-width at a stop."""
+
+    kpi: str
+    unit: str
+    mean: float
+    half_width: float
+    target: float
+    n: int
+
+    @property
+    def met(self) -> bool:
+        return self.n >= 2 and math.isfinite(self.half_width) and self.half_width <= self.target
+
+    @property
+    def ratio(self) -> float:
+        """Half-width over target: ≤ 1 when met."""
+        if self.n < 2 or not math.isfinite(self.half_width):
+            return math.inf
+        if self.target > 0:
+            return self.half_width / self.target
+        return 0.0 if self.half_width == 0 else math.inf
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kpi": self.kpi, "unit": self.unit, "mean": self.mean,
+                "half_width": self.half_width, "target_half_width": self.target,
+                "replications": self.n, "met": self.met}
+
+
+@dataclass(frozen=True)
+class PrecisionStop:
+    """Why :func:`replicate_to_precision` stopped where it did.
+
+    ``decided_by`` is the KPI whose half-width was widest relative to its target at the stop:
+    the last one to come within it (or, when the cap was hit, the one furthest from it).
+    ``checks`` has one entry per KPI with a value; ``undefined`` lists KPIs with no value in
+    any replication (e.g. a 365-day share in a shorter run); ``history`` the n of each check.
+    """
+
+    precision: float
+    floors: dict[str, float]
+    replications: int
+    cap: int
+    capped: bool
+    decided_by: str | None
+    checks: tuple[PrecisionCheck, ...]
+    undefined: tuple[str, ...] = ()
+    history: tuple[int, ...] = ()
+
+    @property
+    def deciding(self) -> PrecisionCheck | None:
+        return next((c for c in self.checks if c.kpi == self.decided_by), None)
+
+    @property
+    def still_wide(self) -> list[str]:
+        """KPIs whose half-width is still above the target (only when the cap was hit)."""
+        return [c.kpi for c in self.checks if not c.met]
+
+    def describe(self) -> str:
+        """One line for a planner: the n, the KPI that decided it and its half-width."""
+        d = self.deciding
+        target = f"±{self.precision:.0%} (floors: " + ", ".join(
+            _amount(v, u) if not (u == "clients" and v == 1) else "1 client"
+            for u, v in self.floors.items()) + ")"
+        if d is None:
+            return f"{self.replications} replications; no KPI had a value to judge."
+        hw = _amount(d.half_width, d.unit)
+        want = _amount(d.target, d.unit)
+        if not self.capped:
+            return (f"{self.replications} replications reached the precision target {target}; "
+                    f"the last KPI to get there was {d.kpi} (95 % CI ±{hw}, target ±{want}).")
+        wide = ", ".join(self.still_wide)
+        return (f"stopped at the cap of {self.cap} replications before reaching {target}; still "
+                f"wider than the target: {wide} (widest: {d.kpi}, 95 % CI ±{hw}, target ±{want}).")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"precision": self.precision, "floors": dict(self.floors),
+                "replications": self.replications, "cap": self.cap, "capped": self.capped,
+                "decided_by": self.decided_by,
+                "decided_half_width": self.deciding.half_width if self.deciding else None,
+                "still_wide": self.still_wide, "undefined": list(self.undefined),
+                "history": list(self.history), "checks": [c.as_dict() for c in self.checks]}
+
+
+def _amount(value: float, unit: str) -> str:
+    if unit == "share":
+        return f"{value * 100:.3g} pp"
+    return f"{value:.3g} {unit}".strip()
+
+
+def parse_precision(value: float | str) -> float:
+    """``"5%"``, ``"0.05"`` or ``0.05`` -> 0.05; a relative precision above 0 and at most 1."""
+    form = "give a relative precision such as 5% or 0.05"
+    raw = value
+    if isinstance(value, str):
+        text = value.strip()
+        pct = text.endswith("%")
+        try:
+            value = float(text.rstrip("%").strip()) / (100 if pct else 1)
+        except ValueError:
+            raise ValueError(f"precision {raw!r} is not a number; {form}.") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"precision {raw!r}: {form}.")
+    if not 0 < value <= 1:
+        raise ValueError(f"precision {raw!r}: must be above 0 % and at most 100 %; {form}.")
+    return float(value)
+
+
+def _precision_checks(reps: Replications, kpis: Sequence[str], precision: float,
+                      floors: Mapping[str, float]) -> tuple[list[PrecisionCheck], list[str]]:
+    checks, undefined = [], []
+    for kpi in kpis:
+        ci = reps.ci(kpi)
+        if ci.n == 0:
+            undefined.append(kpi)
+            continue
+        unit = kpi_unit(kpi)
+        target = max(precision * abs(ci.mean), floors.get(unit, 0.0))
+        checks.append(PrecisionCheck(kpi, unit, ci.mean, ci.half_width, target, ci.n))
+    return checks, undefined
+
+
+def replicate_to_precision(scenario: Scenario, precision: float | str = 0.05, seed: int = 1, *,
+                           kpis: Sequence[str] = KEY_KPIS,
+                           floors: Mapping[str, float] | None = None,
+                           batch: int = PRECISION_BATCH,
+                           max_replications: int = PRECISION_CAP, jobs: int = 1,
+                           progress: bool | Callable[[int, int], None] = False) -> Replications:
+    """Replications in batches until every KPI's 95 % CI half-width is within
+    ``max(precision × |mean|, floor)`` (floors by unit, :data:`PRECISION_FLOORS`), or the cap.
+
+    The first batch runs ``batch`` replications; each later one grows n to what the widest
+    KPI's half-width projects (half-widths shrink as 1/√n), at least ``batch // 2`` more and at
+    most doubling n, never beyond ``max_replications``. Replication r uses the streams of
+    index r, so the result equals ``replicate(scenario, n, seed)`` for the n it stopped at.
+    ``result.stopping`` (:class:`PrecisionStop`) records which KPI decided and whether the
+    cap was hit.
+    """
+    precision = parse_precision(precision)
+    _check_reps(max_replications)
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 2:
+        raise ValueError(f"batch: {batch!r} must be a whole number ≥ 2 (a CI needs two "
+                         "replications).")
+    floors = dict(PRECISION_FLOORS if floors is None else floors)
+    for unit, value in floors.items():
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise ValueError(f"floors[{unit!r}]: {value!r} must be a number ≥ 0.")
+    kpis = list(kpis)
+    for kpi in kpis:
+        check_kpi(kpi)
+    for message in stability_warnings(scenario):
+        warnings.warn(message, UnstableScenarioWarning, stacklevel=2)
+    cap = max_replications
+    runs: list[RunResult] = []
+    history: list[int] = []
+    target_n = min(batch, cap)
+    while True:
+        start = len(runs)
+        tick = progress
+        if callable(progress):
+            def tick(i: int, _count: int, _start: int = start, _to: int = target_n) -> None:
+                progress(_start + i, _to)
+        runs += _execute(((scenario, seed, r) for r in range(start, target_n)),
+                         target_n - start, jobs, tick)
+        reps = Replications(scenario, seed, tuple(runs))
+        history.append(reps.n)
+        checks, undefined = _precision_checks(reps, kpis, precision, floors)
+        worst = max((c.ratio for c in checks), default=0.0)
+        if worst <= 1 or reps.n >= cap:
+            break
+        n = reps.n
+        projected = math.ceil(n * worst ** 2 * 1.1) if math.isfinite(worst) else 2 * n
+        target_n = min(cap, n + min(n, max(batch // 2, projected - n)))
+    decided = max(checks, key=lambda c: c.ratio, default=None)
+    stop = PrecisionStop(precision, floors, reps.n, cap, worst > 1,
+                         decided.kpi if decided else None, tuple(checks), tuple(undefined),
+                         tuple(history))
+    return Replications(scenario, seed, reps.runs, stop)
+
+
 # --- comparisons -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -304,6 +510,8 @@ class SweepResult:
     results: tuple[Replications, ...]
     target: Target | None = None
     offered_load: dict[str, float] = field(default_factory=dict)
+    skipped: tuple[float, ...] = ()
+    """Values not simulated because they are at or below the offered-load floor."""
 
     def table(self, kpis: Sequence[str]) -> list[dict[str, Any]]:
         rows = []
@@ -326,6 +534,84 @@ class SweepResult:
             if self.target.met_by(reps.ci(self.target.kpi)):
                 return dict(point)
         return None
+
+    def certainty(self) -> StaffingCertainty:
+        """How sure the answer of a one-parameter search is: the best level's CI bound and
+        the confidence that the next-lower level misses (see :class:`StaffingCertainty`)."""
+        if self.target is None:
+            raise ValueError("this sweep has no target; pass target=... to sweep().")
+        param, target = self.parameters[0], self.target
+        best = self.best()
+        if best is None:
+            return StaffingCertainty(param, target, None)
+        i = list(self.points).index(best)
+        ci = self.results[i].ci(target.kpi)
+        bound = ci.mean if ci.n == 1 else (ci.high if target.op in ("<=", "<") else ci.low)
+        out = dict(parameter=param, target=target, best_value=best[param], mean=ci.mean,
+                   bound=bound, n=ci.n, degenerate=_degenerate(ci))
+        if i > 0:
+            values = self.results[i - 1].values(target.kpi)
+            low_ci = t_interval(values)
+            out.update(lower_value=self.points[i - 1][param], lower_mean=low_ci.mean,
+                       lower_n=low_ci.n, lower_misses=miss_confidence(target, values),
+                       lower_degenerate=_degenerate(low_ci))
+        elif any(v < best[param] for v in self.skipped):
+            out["below_floor"] = True
+        return StaffingCertainty(**out)
+
+
+@dataclass(frozen=True)
+class StaffingCertainty:
+    """How sure the staffing answer is (:meth:`SweepResult.certainty`).
+
+    ``bound`` is the best level's 95 % CI bound that the target is judged on (the upper bound
+    for ≤, the lower for ≥). ``lower_value`` is the next-lower level in the sweep (None when
+    there is none) and ``lower_misses`` the one-sided confidence, from its replications' t
+    distribution, that its true mean misses the target. ``*_degenerate`` names an interval
+    that says nothing of the certainty: "single" (one replication with a value) or
+    "no_spread" (every replication gave the same value, e.g. 0.0–0.0).
+    """
+
+    parameter: str
+    target: Target
+    best_value: float | None
+    mean: float = math.nan
+    bound: float = math.nan
+    n: int = 0
+    degenerate: str | None = None
+    lower_value: float | None = None
+    lower_mean: float = math.nan
+    lower_n: int = 0
+    lower_misses: float = math.nan
+    lower_degenerate: str | None = None
+    below_floor: bool = False
+    """True when no lower level was simulated because the lower values are below the
+    offered-load floor (they cannot keep up at all)."""
+
+
+def _degenerate(ci: CI) -> str | None:
+    if ci.n < 2:
+        return "single"
+    if not ci.sd > 0:
+        return "no_spread"
+    return None
+
+
+def miss_confidence(target: Target, values: Sequence[float]) -> float:
+    """One-sided confidence that the true mean misses ``target``: the t distribution's
+    P(mean > value) for a ≤ target (P(mean < value) for ≥), from replication values."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if x.size == 0:
+        return math.nan
+    mean = float(x.mean())
+    sign = 1.0 if target.op in ("<=", "<") else -1.0
+    gap = sign * (mean - target.value)
+    sd = float(x.std(ddof=1)) if x.size > 1 else math.nan
+    if not sd > 0:  # degenerate: all alike (or one value): certain in name only
+        return 1.0 if gap > 0 else 0.0
+    from scipy import stats
+    return float(stats.t.cdf(gap / (sd / math.sqrt(x.size)), x.size - 1))
 
 
 def _g(x: float) -> str:
@@ -410,7 +696,8 @@ STAFF_PARAMETERS = ("ips.coaches", "assessment.coordinators")
 """The staffing fields the fewest-staff search varies (each has an offered-load floor)."""
 
 
-def offered_load(scenario: Scenario, seed: int = 1, replications: int = 3) -> dict[str, float]:
+def offered_load(scenario: Scenario, seed: int = 1, replications: int = 3, *,
+                 jobs: int = 1) -> dict[str, float]:
     """Mean places in use with unlimited capacity (M/G/∞ ⇒ λ·E[S]): the staffing floor.
 
     Returns, per staff parameter, the FTE below which arrivals exceed capacity
@@ -419,21 +706,58 @@ def offered_load(scenario: Scenario, seed: int = 1, replications: int = 3) -> di
     big = {"ips.coaches": 100_000, "assessment.coordinators": 100_000,
            "team.cases_per_meeting": None, "stepwise.places": None}
     free = scenario.with_changes(big)
-    runs = [run(free, seed=seed, replication=r) for r in range(replications)]
+    if jobs == 1:
+        runs = [run(free, seed=seed, replication=r) for r in range(replications)]
+    else:  # the same runs in worker processes (identical results)
+        runs = _execute(((free, seed, r) for r in range(replications)), replications, jobs, False)
     ips_load = float(np.mean([r.kpis["ips_caseload_mean"] for r in runs]))
     assess_load = float(np.mean([r.kpis["assessment_in_service_mean"] for r in runs]))
     return {"ips.coaches": ips_load / scenario.ips.caseload_per_coach,
             "assessment.coordinators": assess_load / scenario.assessment.active_cases_per_coordinator}
 
 
+def _undecided(target: Target, ci: CI, precision: float | None) -> bool:
+    """The CI straddles the target: neither met with 95 % confidence nor clearly missed, and
+    (with ``precision``) wider than ``precision × |target value|``."""
+    if ci.n == 0:
+        return False  # no value at all (e.g. nobody started): more of the same will not help
+    if ci.n >= 2 and not ci.sd > 0:
+        return False  # every replication alike: no interval to narrow (the answer says so)
+    if target.met_by(ci):
+        return False
+    if ci.n >= 2:
+        near = ci.low if target.op in ("<=", "<") else ci.high
+        if not _OPS[target.op](near, target.value):
+            return False  # the whole CI misses
+        if precision is not None and ci.half_width <= precision * abs(target.value):
+            return False  # as close to the target as the precision asks
+    return True
+
+
+def refinement_cap(replications: int) -> int:
+    """How many replications a straddling staffing level may get in the planners' CLI and app:
+    four times the first round, at most :data:`PRECISION_CAP` (and never fewer than given)."""
+    return max(replications, min(4 * replications, PRECISION_CAP))
+
+
 def min_staffing(scenario: Scenario, parameter: str, values: Sequence[float], target: Target | str,
                  replications: int = 10, seed: int = 1, *, jobs: int = 1,
-                 progress: bool | Callable[[int, int], None] = False) -> SweepResult:
+                 progress: bool | Callable[[int, int], None] = False,
+                 max_replications: int | None = None,
+                 precision: float | str | None = 0.05) -> SweepResult:
     """Sweep ``parameter`` over ``values`` and find the fewest staff meeting ``target``.
 
     Values below the offered-load floor are unstable (waits grow without bound), so they
     are skipped; the floor is reported with the result. The answer is judged on the CI's
     far bound, so "meets" means "meets with 95 % confidence".
+
+    Every value first gets ``replications``. With ``max_replications`` above that (the
+    planners' CLI and app pass :func:`refinement_cap`), a value whose CI straddles the target
+    gets more (n doubles each round) until its CI meets or misses the target, its half-width is
+    within ``precision × |target value|`` (None: no such stop), or ``max_replications``. The
+    default, None, runs exactly ``replications`` per value, as the course's exercises expect
+    (they teach what a fixed number of replications can and cannot tell).
+    :meth:`SweepResult.certainty` says how sure the answer is.
     """
     if parameter not in STAFF_PARAMETERS:
         raise ValueError(f"parameter {parameter!r}: the staffing search varies one of "
@@ -441,32 +765,221 @@ def min_staffing(scenario: Scenario, parameter: str, values: Sequence[float], ta
     target = parse_target(target) if isinstance(target, str) else target
     values = list(values)
     _check_reps(replications, len(values), f"{len(values):,} values")  # before offered_load runs
-    load = offered_load(scenario, seed)
+    cap = replications if max_replications is None else max_replications
+    _check_reps(cap)
+    if cap < replications:
+        raise ValueError(f"max_replications: {cap} is below replications ({replications}).")
+    precision = None if precision is None else parse_precision(precision)
+    load = offered_load(scenario, seed, jobs=jobs)
     floor = load[parameter]
     feasible = [v for v in sorted(values) if v > floor] or [max(values)]
+    skipped = tuple(v for v in sorted(values) if v not in feasible)
     result = sweep(scenario, {parameter: feasible}, replications, seed, target=target,
                    jobs=jobs, progress=progress)
-    return SweepResult(result.parameters, result.points, result.results, target, load)
+    reps = list(result.results)
+    budget = MAX_RUNS - sum(r.n for r in reps)
+    while True:
+        cis = [r.ci(target.kpi) for r in reps]
+        todo = [i for i, (r, ci) in enumerate(zip(reps, cis))
+                if r.n < cap and _undecided(target, ci, precision)]
+        best = next((i for i, ci in enumerate(cis) if target.met_by(ci)), None)
+        if best is not None and best not in todo and reps[best].n < cap and _degenerate(cis[best]):
+            todo.append(best)  # the answer rests on no spread at all: look again with more
+            todo.sort()
+        grow = {i: min(cap, 2 * reps[i].n) - reps[i].n for i in todo}
+        if not todo or sum(grow.values()) > budget:
+            break
+        budget -= sum(grow.values())
+        tasks = ((reps[i].scenario, seed, r) for i in todo
+                 for r in range(reps[i].n, reps[i].n + grow[i]))
+        runs = _execute(tasks, sum(grow.values()), jobs, False)
+        for i in todo:
+            more, runs = runs[:grow[i]], runs[grow[i]:]
+            reps[i] = Replications(reps[i].scenario, seed, reps[i].runs + tuple(more))
+    return SweepResult(result.parameters, result.points, tuple(reps), target, load, skipped)
 
 
 # --- diagnostics ---------------------------------------------------------------------------
 
+_U = (np.arange(4096) + 0.5) / 4096
+"""Evenly spread uniforms: exact quantiles of a duration for the analytic loads below."""
+
+
+def _held(days: np.ndarray | float, rate_per_day: float) -> np.ndarray | float:
+    """E[min(days, Exp(rate))]-style integral ∫₀^days e^(−rate·t) dt (= days at rate 0)."""
+    if rate_per_day <= 0:
+        return days
+    return (1 - np.exp(-rate_per_day * np.asarray(days, dtype=float))) / rate_per_day
+
+
+def _ips_days(scenario: Scenario) -> float:
+    """Mean days one client holds an IPS caseload place (job search, work until step-down,
+    re-searches after job losses), ignoring waiting: the 'service time' of the caseload."""
+    ips = scenario.ips
+    rate = ips.dropout_per_year_in_service / 365.0
+    limit = ips.discharge_after_unemployed_days or math.inf
+    finds = ips.job_finding_share
+    search = sampler(ips.days_to_job, scale=ips.job_rate_multiplier)(_U)
+    never = (1 - finds) * float(_held(limit, rate))  # never finds work: dropout or discharge
+    if not math.isfinite(never):
+        return math.inf
+    found = finds * float(np.mean(np.where(search < limit, np.exp(-rate * search), 0.0)))
+    episode = never + finds * float(np.mean(_held(np.minimum(search, limit), rate)))
+    tenure = sampler(ips.job_tenure)(_U)
+    step_down = ips.step_down_after_employed_days
+    loses = float(np.mean(tenure < step_down))
+    again = found * loses * ips.research_after_job_loss_share
+    episode += found * (float(np.mean(np.minimum(tenure, step_down)))
+                        + loses * ips.research_after_job_loss_share * ips.recontact_days)
+    return episode / (1 - again)
+
+
+def _stepwise_flow(scenario: Scenario) -> tuple[float, float]:
+    """Per client sent to stepwise work activity: (mean days on a place over all periods,
+    probability of being referred on to IPS)."""
+    sw = scenario.stepwise
+    rate = sw.dropout_per_year_in_service / 365.0
+    days = sampler(sw.duration)(_U)
+    per_period = float(np.mean(_held(days, rate)))
+    completes = float(np.mean(np.exp(-rate * days)))
+    periods = sum((completes * sw.onward.repeat) ** k for k in range(sw.max_periods))
+    return periods * per_period, periods * completes * sw.onward.refer_ips
+
+
+def stage_loads(scenario: Scenario) -> dict[str, dict[str, float]]:
+    """Each capacity's analytic offered load (M/G/∞: arrivals a day × mean days held) against
+    its places: ``{stage: {"per_year", "mean_days", "load", "capacity"}}``.
+
+    Arrival rates follow the referrals, the profile mix and the team's routing shares (plus
+    stepwise clients referred on to IPS); drop-out while waiting is ignored, so the loads are
+    upper bounds. The team's 'capacity' is cases per meeting, its load the cases that arrive
+    between meetings. Vocational rehabilitation has no places in the model (an outside
+    provider with its own wait), so it cannot overload and is not listed.
+    """
+    s = scenario
+    per_year = s.arrivals.per_year
+    share = {name: sum(p.share * s.route_for(p.name).share(name) for p in s.arrivals.profiles)
+             for name in ("ips", "stepwise")}
+    out: dict[str, dict[str, float]] = {}
+    days = s.assessment.duration.mean_days
+    out["assessment"] = {"per_year": per_year, "mean_days": days,
+                         "load": per_year / 365 * days, "capacity": s.assessment.slots}
+    if s.team.enabled and s.team.cases_per_meeting is not None:
+        out["team"] = {"per_year": per_year, "mean_days": s.team.meeting_interval_days,
+                       "load": per_year / 365 * s.team.meeting_interval_days,
+                       "capacity": s.team.cases_per_meeting}
+    step_days, to_ips = _stepwise_flow(s)
+    step_rate = per_year * share["stepwise"]
+    if s.stepwise.places is not None:
+        out["stepwise"] = {"per_year": step_rate, "mean_days": step_days,
+                           "load": step_rate / 365 * step_days, "capacity": s.stepwise.places}
+    ips_rate = per_year * share["ips"] + step_rate * to_ips
+    ips_days = _ips_days(s)
+    out["ips"] = {"per_year": ips_rate, "mean_days": ips_days,
+                  "load": ips_rate / 365 * ips_days if ips_rate > 0 else 0.0,
+                  "capacity": s.ips.slots}
+    return out
+
+
 def stability_warnings(scenario: Scenario) -> list[str]:
-    """Plain-language warnings for stages whose demand exceeds capacity (rough, analytic)."""
+    """Plain-language warnings for every capacity whose demand exceeds it (rough, analytic:
+    see :func:`stage_loads`) and for pre-loaded caseloads above a stage's places.
+
+    Pre-loaded clients above the places (``initial.ips_in_service`` over coaches × caseload,
+    ``initial.stepwise_in_service`` over ``stepwise.places``) are a warning, not an error: the
+    run puts the extra ones first on the waiting list, and the warning names the fix.
+    """
     out = []
     s = scenario
-    lam = s.arrivals.per_year / 365.0
-    slots = s.assessment.slots
-    load = lam * s.assessment.duration.mean_days
-    if lam > 0 and load >= slots:
-        out.append(f"assessment: about {load:.0f} assessments are under way at once on average "
-                   f"but there are only {slots} places (coordinators × active cases); the "
-                   "waiting list grows for as long as the run lasts.")
-    if s.team.enabled and s.team.cases_per_meeting is not None:
-        per_meeting = lam * s.team.meeting_interval_days
-        if per_meeting > s.team.cases_per_meeting:
-            out.append(f"team: about {per_meeting:.0f} new cases arrive between meetings but the "
-                       f"team decides at most {s.team.cases_per_meeting}; its queue grows.")
+    loads = stage_loads(s)
+    a = loads["assessment"]
+    if a["per_year"] > 0 and a["load"] >= a["capacity"]:
+        out.append(f"assessment: about {a['load']:.0f} assessments are under way at once on "
+                   f"average but there are only {a['capacity']:.0f} places (coordinators × active "
+                   "cases); the waiting list grows for as long as the run lasts. Raise "
+                   "assessment.coordinators or assessment.active_cases_per_coordinator.")
+    team = loads.get("team")
+    if team and team["load"] > team["capacity"]:
+        out.append(f"team: about {team['load']:.0f} new cases arrive between meetings but the "
+                   f"team decides at most {team['capacity']:.0f}; its queue grows. Raise "
+                   "team.cases_per_meeting or meet more often (team.meeting_interval_days).")
+    ips = loads["ips"]
+    if ips["per_year"] > 0 and ips["load"] >= ips["capacity"]:
+        need = ips["load"] / s.ips.caseload_per_coach
+        out.append(f"IPS coaching: about {ips['per_year']:.0f} clients a year start coaching and "
+                   f"each holds a caseload place for about {ips['mean_days']:.0f} days, so about "
+                   f"{ips['load']:.0f} places would be in use at once, but there are only "
+                   f"{ips['capacity']:.0f} ({s.ips.coaches:g} coaches × {s.ips.caseload_per_coach}"
+                   f"); the waiting list grows until people give up waiting. Keeping up takes "
+                   f"more than about {need:.1f} coaches (ips.coaches).")
+    sw = loads.get("stepwise")
+    if sw and sw["per_year"] > 0 and sw["load"] >= sw["capacity"]:
+        out.append(f"stepwise work activity: about {sw['per_year']:.0f} clients a year are sent "
+                   f"there and each uses a place for about {sw['mean_days']:.0f} days over their "
+                   f"periods, so about {sw['load']:.0f} places would be in use at once, but there "
+                   f"are only {sw['capacity']:.0f} (stepwise.places); the waiting list grows "
+                   "until people give up waiting.")
+    init = s.initial
+    if init.ips_in_service > s.ips.slots:
+        out.append(f"initial.ips_in_service: {init.ips_in_service} clients start on coaches' "
+                   f"caseloads but there are only {s.ips.slots} places ({s.ips.coaches:g} coaches "
+                   f"× {s.ips.caseload_per_coach}); the {init.ips_in_service - s.ips.slots} extra "
+                   "start at the head of the waiting list. Lower initial.ips_in_service to at "
+                   f"most {s.ips.slots} (move the rest to initial.ips_waiting) or raise ips.coaches.")
+    places = s.stepwise.places
+    if places is not None and init.stepwise_in_service > places:
+        out.append(f"initial.stepwise_in_service: {init.stepwise_in_service} clients start in "
+                   f"stepwise work activity but there are only {places} places "
+                   f"(stepwise.places); the {init.stepwise_in_service - places} extra start on the "
+                   f"waiting list. Lower initial.stepwise_in_service to at most {places} or raise "
+                   "stepwise.places.")
+    return out
+
+
+_WAITING_SERIES = {"assessment_waiting": "assessment waiting list",
+                   "team_waiting": "team's queue", "ips_waiting": "IPS waiting list",
+                   "stepwise_waiting": "stepwise work-activity waiting list"}
+UTILISATION_WARNING = 0.98
+"""A capacity in use at least this share of the time gets a warning after a run."""
+
+
+def result_warnings(reps: Replications) -> list[str]:
+    """Warnings from what the run shows: a waiting list that grows through the run, or a
+    capacity full (≥ 98 %) nearly all the time.
+
+    "Grows" compares the mean (over replications) of the weekly series in the last quarter
+    of the run with the second quarter (the first is left out: an empty or pre-loaded start
+    is a transient); it warns when the list grew by more than 5 clients and a quarter and
+    was still growing in the last quarter (it is above the third quarter's mean).
+    """
+    out = []
+    for name, words in _WAITING_SERIES.items():
+        if name not in reps.runs[0].series:
+            continue
+        _, values = reps.series(name)
+        mean = values.mean(axis=0)
+        q = len(mean) // 4
+        if q < 2:
+            continue
+        q2, q3, q4 = (float(mean[i * q:(i + 1) * q].mean()) for i in (1, 2, 3))
+        if q4 > q2 + max(5.0, 0.25 * q2) and q4 > q3:
+            out.append(f"the {words} grew through the run (about {q2:.0f} waiting in the second "
+                       f"quarter, {q4:.0f} in the last): demand outpaces capacity, and waits in "
+                       "the table depend on how long the run lasts.")
+    util = (("coach_caseload_utilisation", "coaches' caseloads"),
+            ("coordinator_utilisation", "coordinators' assessment places"))
+    for kpi, words in util:
+        value = float(np.nanmean(reps.values(kpi))) if reps.n else math.nan
+        if math.isfinite(value) and value >= UTILISATION_WARNING:
+            out.append(f"{words} were full {value:.0%} of the time: there is no slack, so waits "
+                       "grow with any rise in referrals.")
+    places = reps.scenario.stepwise.places
+    if places and "stepwise_in_service" in reps.runs[0].series:
+        _, values = reps.series("stepwise_in_service")
+        value = float(values.mean()) / places
+        if value >= UTILISATION_WARNING:
+            out.append(f"stepwise work-activity places were full {value:.0%} of the time: there is "
+                       "no slack, so waits grow with any rise in referrals.")
     return out
 
 

@@ -43,8 +43,9 @@ __all__ = [
     "query_language", "KEY_PARAMETERS", "key_parameters",
     "ips_share", "scaled_sources", "routing_with_ips_share", "scenario_changes", "snap_to_base",
     "edited_scenario", "preset_choices", "estimated_seconds", "decode_upload",
-    "scenario_from_upload", "kpi_label", "format_value", "format_difference", "kpi_rows", "comparison_rows",
-    "sweep_values", "sweep_rows", "staffing_answer", "html_table", "kpi_table_html",
+    "scenario_from_upload", "kpi_label", "format_value", "format_difference", "clip_bound", "kpi_rows",
+    "comparison_rows",
+    "sweep_values", "sweep_rows", "staffing_answer", "certainty_text", "html_table", "kpi_table_html",
     "comparison_table_html", "sweep_table_html", "csv_bytes", "xlsx_bytes", "run_record_json",
     "data_uri", "download_link", "run_downloads", "downloads_html", "COMPARE_KPIS", "SWEEP_KPI",
 ]
@@ -261,7 +262,7 @@ def format_difference(value: float, unit: str, lang: str = "en") -> str:
     return format_value(value, unit, lang)
 
 
-def _clip(value: float, unit: str) -> float:
+def clip_bound(value: float, unit: str) -> float:
     """CI bounds as shown: never below 0 for counts, days and shares, never above 100 %."""
     if not math.isfinite(value):
         return value
@@ -346,7 +347,65 @@ def staffing_answer(result: SweepResult, lang: str = "en") -> dict[str, Any]:
         sentence = t("planner.answer.best", lang, target=target, best=amount(value, lang))
     floor = result.offered_load.get(param)
     note = t("planner.answer.floor", lang, floor=format_value(floor, "", lang)) if floor else ""
-    return {"parameter": param, "best": value, "text": sentence, "floor": floor, "note": note}
+    certainty = certainty_text(result, lang)
+    if certainty:
+        sentence = f"{sentence} {certainty}"
+    return {"parameter": param, "best": value, "text": sentence, "floor": floor, "note": note,
+            "certainty": certainty}
+
+
+def _valued(value: float, unit: str, lang: str) -> str:
+    """A KPI value with its unit in words: ``27.0 days`` / ``27,0 pv``, ``85.0%``."""
+    text = format_value(value, unit, lang)
+    if unit in ("days", "clients") and math.isfinite(value):
+        text += f"\u00a0{t(f'planner.unit.{unit}', lang)}"
+    return text
+
+
+def certainty_text(result: SweepResult, lang: str = "en") -> str:
+    """The staffing answer's certainty in words, e.g. "14 coaches: Wait for IPS coaching,
+    90th percentile, 95 % upper bound 27.0 days (20 replications). 13 coaches misses the
+    target with 90% confidence (…)." — with a caution when an interval is degenerate (one
+    replication, or every replication alike); "" when no value meets the target."""
+    c = result.certainty()
+    if c.best_value is None:
+        return ""
+    param = c.parameter
+    staff = t(f"planner.staff.{param}", lang) if param in _STAFF_NOUNS else param
+    kpi, unit = c.target.kpi, kpi_unit(c.target.kpi)
+    best = amount(c.best_value, lang)
+    parts = []
+    if c.degenerate == "single":
+        parts.append(t("planner.certainty.single", lang, value=best, staff=staff))
+    elif c.degenerate == "no_spread":
+        parts.append(t("planner.certainty.no_spread", lang, n=c.n, value=best, staff=staff,
+                       mean=_valued(c.mean, unit, lang)))
+    else:
+        side = t("planner.certainty.upper" if c.target.op in ("<=", "<")
+                 else "planner.certainty.lower", lang)
+        parts.append(t("planner.certainty.best", lang, best=best, staff=staff,
+                       kpi=kpi_label(kpi, lang), side=side, bound=_valued(c.bound, unit, lang),
+                       n=c.n))
+    if c.lower_value is not None:
+        lower = amount(c.lower_value, lang)
+        if c.lower_degenerate == "single":
+            parts.append(t("planner.certainty.single", lang, value=lower, staff=staff))
+        elif c.lower_degenerate == "no_spread":
+            parts.append(t("planner.certainty.no_spread", lang, n=c.lower_n, value=lower,
+                           staff=staff, mean=_valued(c.lower_mean, unit, lang)))
+        else:
+            key = "misses" if c.lower_misses >= 0.95 else "unsure"
+            parts.append(t(f"planner.certainty.{key}", lang, lower=lower, staff=staff,
+                           confidence=percent(c.lower_misses, lang),
+                           mean=_valued(c.lower_mean, unit, lang), n=c.lower_n))
+    elif c.below_floor:
+        parts.append(t("planner.certainty.floor", lang, staff=staff))
+    else:
+        parts.append(t("planner.certainty.untried", lang))
+    return " ".join(parts)
+
+
+_STAFF_NOUNS = ("ips.coaches", "assessment.coordinators")
 
 
 def _esc(value: Any) -> str:
@@ -370,8 +429,8 @@ def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, s
 def _ci_text(low: float, high: float, unit: str, lang: str) -> str:
     if not (math.isfinite(low) and math.isfinite(high)):
         return "–"
-    return (f"{format_value(_clip(low, unit), unit, lang)} – "
-            f"{format_value(_clip(high, unit), unit, lang)}")
+    return (f"{format_value(clip_bound(low, unit), unit, lang)} – "
+            f"{format_value(clip_bound(high, unit), unit, lang)}")
 
 
 def _with_unit(label: str, unit: str, lang: str) -> str:

@@ -28,7 +28,8 @@ from .stats import mmc_wait
 
 __all__ = ["waits_figure", "series_figure", "outcomes_figure", "capacity_figure",
            "warmup_figure", "comparison_figure", "utilisation_figure", "kpi_label",
-           "setting_label", "amount"]
+           "setting_label", "amount", "pathway_flows", "flow_figure", "flow_node_label",
+           "referral_fit_figure", "duration_fit_figure"]
 
 WAIT_KPIS = ("assessment_wait_days", "team_wait_days", "ips_wait_days", "time_to_first_job_days")
 _TARGET_WORDS = {"<=": "at_most", "<": "below", ">=": "at_least", ">": "above"}
@@ -283,4 +284,227 @@ def utilisation_figure(servers: int = 5, mean_days: float = 14, lang: str = "en"
     _numbers_on(ax.yaxis, lang)
     fig.set_label(t("plot.alt.utilisation", lang, servers=amount(servers, lang),
                     days=amount(mean_days, lang), points="; ".join(points)))
+    return fig
+
+
+# --- the pathway with its yearly flows -------------------------------------------------------
+
+_FLOW_DIRECT = ("education", "pension", "other")  # team decisions that end the pathway at once
+
+
+def pathway_flows(reps: Replications) -> dict:
+    """Who goes where, in people a year: referrals → the team's first decision → the situation
+    at the end of the run, from the mean exit counts of the replications.
+
+    The counts are of the clients referred in the observed period (after the warm-up), scaled
+    to a year (× 365 / observed days). Returns ``{"per_year": factor, "referrals": n,
+    "decisions": {node: n}, "outcomes": {exit: n}, "links": [(from, to, n), ...]}``: first the
+    links from ``"referred"`` to each first decision (a service pathway, a direct decision or
+    ``"before_team"`` for those who left or still waited before the team decided), then from
+    each decision to an outcome (``sim.scenario.EXITS`` and ``"in_service"``). Referrals equal
+    the sum of the decisions and the sum of the outcomes.
+    """
+    s = reps.scenario
+    days = s.horizon_days - s.warmup_days
+    factor = 365.0 / days if days > 0 else float("nan")
+    kinds = EXITS + ("in_service",)
+    have = reps.runs[0].kpis
+
+    def mean(kpi: str) -> float:
+        value = float(np.nanmean(reps.values(kpi))) if kpi in have else 0.0
+        return value * factor
+
+    services = [p for p in PATHWAYS if f"exit_employed.{p}" in have]
+    rest = {x: mean(f"exit_{x}") - sum(mean(f"exit_{x}.{p}") for p in services) for x in kinds}
+    stage1: list[tuple[str, str, float]] = []
+    stage2: list[tuple[str, str, float]] = []
+    for p in services:
+        values = {x: max(mean(f"exit_{x}.{p}"), 0.0) for x in kinds}
+        stage1.append(("referred", p, sum(values.values())))
+        stage2 += [(p, x, v) for x, v in values.items()]
+    for p in (p for p in PATHWAYS if p not in services and p in _FLOW_DIRECT and p in rest):
+        value = max(rest.pop(p), 0.0)
+        stage1.append(("referred", p, value))
+        stage2.append((p, p, value))
+    before = {x: max(v, 0.0) for x, v in rest.items()}
+    stage1.append(("referred", "before_team", sum(before.values())))
+    stage2 += [("before_team", x, v) for x, v in before.items()]
+    decisions = {dst: v for _, dst, v in stage1}
+    outcomes = {x: sum(v for _, dst, v in stage2 if dst == x) for x in kinds}
+    return {"per_year": factor, "referrals": mean("referrals"), "decisions": decisions,
+            "outcomes": outcomes, "links": stage1 + stage2}
+
+
+def _people(value: float, lang: str) -> str:
+    """A number of people a year: whole from 10 up, one decimal below."""
+    return number(value, lang, 0 if abs(value) >= 10 else 1)
+
+
+def flow_node_label(node: str, column: int, lang: str = "en") -> str:
+    """The words for a node of :func:`pathway_flows` (column 0 referrals, 1 decisions,
+    2 outcomes)."""
+    if column == 0:
+        return t("plot.flow.referred", lang)
+    if column == 2:
+        return t(f"plot.exit.{node}", lang)
+    if node == "before_team":
+        return t("plot.flow.before_team", lang)
+    try:
+        return t(f"plot.pathway.{node}", lang)
+    except UnknownKeyError:
+        try:
+            return t(f"plot.flow.decision.{node}", lang)
+        except UnknownKeyError:
+            return node.replace("_", " ")
+
+
+def flow_figure(reps: Replications, lang: str = "en", flows: dict | None = None) -> Figure:
+    """A Sankey-style picture of the pathway: yearly referrals, the team's first decision and
+    the situation at the end of the run (bands as wide as the number of people)."""
+    from matplotlib.patches import PathPatch, Rectangle
+    from matplotlib.path import Path as MplPath
+
+    check_language(lang)
+    flows = flows or pathway_flows(reps)
+    columns = [{"referred": flows["referrals"]},
+               {k: v for k, v in flows["decisions"].items() if v > 0},
+               {k: v for k, v in flows["outcomes"].items() if v > 0}]
+    total = max(sum(columns[0].values()), 1e-9)
+    gap, width, xs = 0.025, 0.035, (0.0, 0.45, 0.9)
+    scale = (1 - gap * (max(len(c) for c in columns) - 1)) / total
+    nodes: dict[tuple[int, str], list[float]] = {}  # (column, node) -> [bottom, top, out, in]
+    for i, column in enumerate(columns):
+        height = sum(column.values()) * scale + gap * (len(column) - 1)
+        y = 0.5 + height / 2
+        for name, value in column.items():
+            nodes[(i, name)] = [y - value * scale, y, y, y]  # bands fill from the top down
+            y -= value * scale + gap
+    colours = {name: f"C{i}" for i, name in enumerate([*PATHWAYS, "before_team"])}
+    outcome_colours = {"employed": "#2a9d4b", "education": "#4c72b0", "pension": "#8172b2",
+                       "dropout": "#c44e52", "other": "#937860", "in_service": "#8c8c8c"}
+    fig = Figure(figsize=(9, 5.6), layout="constrained")
+    ax = fig.add_subplot()
+    stage_of = {}
+    for src, dst, value in flows["links"]:
+        stage = 0 if src == "referred" else 1
+        a, b = nodes.get((stage, src)), nodes.get((stage + 1, dst))
+        if value <= 0 or a is None or b is None:
+            continue
+        h = value * scale
+        x0, x1 = xs[stage] + width, xs[stage + 1]
+        xm = (x0 + x1) / 2
+        ya, yb = a[2], b[3]
+        path = MplPath([(x0, ya), (xm, ya), (xm, yb), (x1, yb), (x1, yb - h), (xm, yb - h),
+                        (xm, ya - h), (x0, ya - h), (x0, ya)],
+                       [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4,
+                        MplPath.LINETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4,
+                        MplPath.CLOSEPOLY])
+        colour = colours.get(dst, "C7") if stage == 0 else outcome_colours.get(dst, "C7")
+        ax.add_patch(PathPatch(path, facecolor=colour, edgecolor="none", alpha=0.4))
+        a[2] -= h
+        b[3] -= h
+        stage_of[dst] = stage
+    for (i, name), (bottom, top, _, _) in nodes.items():
+        colour = ("#555555" if i == 0 else colours.get(name, "C7") if i == 1
+                  else outcome_colours.get(name, "C7"))
+        ax.add_patch(Rectangle((xs[i], bottom), width, top - bottom, color=colour))
+        text = f"{flow_node_label(name, i, lang)} {_people(columns[i][name], lang)}"
+        if i == 0:
+            ax.text(xs[i] - 0.01, (bottom + top) / 2, text, ha="right", va="center", fontsize=9)
+        else:
+            ax.text(xs[i] + width + 0.01, (bottom + top) / 2, text, ha="left", va="center",
+                    fontsize=8, bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none",
+                                      "pad": 1})
+    for i, key in enumerate(("referral", "decision", "outcome")):
+        ax.text(xs[i] + width / 2, 1.04, t(f"plot.flow.col.{key}", lang), ha="center",
+                va="bottom", fontsize=9, fontweight="bold")
+    ax.set_xlim(-0.3, 1.3)
+    ax.set_ylim(-0.02, 1.1)
+    ax.axis("off")
+    name = reps.scenario.name
+    ax.set_title(t("plot.flow.title", lang, name=name))
+
+    def listed(column: int) -> str:
+        return "; ".join(f"{flow_node_label(k, column, lang)} {_people(v, lang)}"
+                         for k, v in columns[column].items())
+
+    fig.set_label(t("plot.alt.flow", lang, name=name, referrals=_people(flows["referrals"], lang),
+                    decisions=listed(1), outcomes=listed(2)))
+    return fig
+
+
+# --- fit from data (sim/fit.py): observed against fitted --------------------------------------
+
+def _p_text(p: float, lang: str) -> str:
+    return "< " + number(0.001, lang, 3) if p < 0.001 else number(p, lang, 3)
+
+
+def referral_fit_figure(fit, lang: str = "en") -> Figure:
+    """Referrals per month (all sources) against the fitted monthly level: the yearly rate times
+    the month's multiplier (flat when the month effects are not supported). ``fit`` is a
+    :class:`sim.fit.ReferralFit`."""
+    check_language(lang)
+    months = [m for m, _ in fit.monthly]
+    observed = [n for _, n in fit.monthly]
+    per_day = sum(fit.per_year.values()) / 365
+    season = fit.seasonality
+    days = [((m.replace(year=m.year + 1, month=1) if m.month == 12 else m.replace(month=m.month + 1))
+             - m).days for m in months]
+    fitted = [per_day * d * season[m.month - 1] for m, d in zip(months, days, strict=True)]
+    fig = Figure(figsize=(8, 4), layout="constrained")
+    ax = fig.add_subplot()
+    x = np.arange(len(months))
+    ax.bar(x, observed, color="C0", alpha=0.6, label=t("plot.fit.observed", lang))
+    ax.plot(x, fitted, color="C3", marker="o", ms=3,
+            label=t("plot.fit.seasonal" if fit.seasonal else "plot.fit.flat", lang))
+    step = max(1, len(months) // 12)
+    ax.set_xticks(x[::step], [f"{m.month}/{m.year}" for m in months[::step]], rotation=45,
+                  fontsize=8)
+    ax.set_xlabel(t("plot.fit.month", lang))
+    ax.set_ylabel(t("plot.fit.referrals", lang))
+    _numbers_on(ax.yaxis, lang)
+    ax.set_title(t("plot.fit.monthly_title", lang))
+    ax.legend(loc="upper center", ncols=2)
+    verdict = t("plot.fit.supported" if fit.seasonal else "plot.fit.unsupported", lang,
+                p=_p_text(fit.p_value, lang))
+    fig.set_label(t("plot.alt.fit_referrals", lang, start=f"{months[0].month}/{months[0].year}",
+                    end=f"{months[-1].month}/{months[-1].year}", verdict=verdict))
+    return fig
+
+
+def duration_fit_figure(fit, lang: str = "en") -> Figure:
+    """Left: a histogram of the ended spells, each weighted by its Kaplan–Meier step so that
+    ongoing spells are allowed for, with the chosen distribution's density; right: Kaplan–Meier
+    quantiles against the fitted ones. ``fit`` is a :class:`sim.fit.DurationFit`."""
+    from .fit import kaplan_meier
+    check_language(lang)
+    best = fit.best
+    km_t, km_f = kaplan_meier(fit.times, fit.observed)
+    jumps = np.diff(np.concatenate([[0.0], km_f]))
+    top = float(np.quantile(fit.times, 0.99))
+    fig = Figure(figsize=(9, 4), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    bins = np.linspace(0, top, 31)
+    ax1.hist(km_t, bins=bins, weights=jumps / (bins[1] - bins[0]), color="C0", alpha=0.6,
+             label=t("plot.fit.ended", lang))
+    grid = np.linspace(top / 300, top, 300)
+    name = t(f"plot.dist.{best.dist}", lang)
+    ax1.plot(grid, best.frozen.pdf(grid), color="C3", label=t("plot.fit.fitted", lang, dist=name))
+    ax1.set_xlabel(t("plot.fit.duration", lang))
+    ax1.set_ylabel(t("plot.fit.density", lang))
+    ax1.legend()
+    _numbers_on(ax1.xaxis, lang)
+    inside = (km_f > 0) & (km_f < 0.999)
+    fitted_q = best.frozen.ppf(km_f[inside] - jumps[inside] / 2)
+    ax2.plot(fitted_q, km_t[inside], "o", ms=3, alpha=0.6)
+    lim = float(max(km_t[inside].max(initial=1), fitted_q.max(initial=1)))
+    ax2.plot([0, lim], [0, lim], color="grey", ls="--", lw=1)
+    ax2.set_xlabel(t("plot.fit.qq_x", lang))
+    ax2.set_ylabel(t("plot.fit.qq_y", lang))
+    ax2.set_title(t("plot.fit.qq_title", lang), fontsize=10)
+    for axis in (ax2.xaxis, ax2.yaxis):
+        _numbers_on(axis, lang)
+    fig.set_label(t("plot.alt.fit_durations", lang, n=amount(fit.records, lang),
+                    censored=amount(fit.censored, lang), dist=name,
+                    mean=number(best.mean, lang, 1), cv=number(best.cv, lang, 2)))
     return fig

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from . import plots
-from .experiment import Replications, SummaryRow, SweepResult
+from .experiment import Comparison, Replications, SummaryRow, SweepResult
 from .journeys import STAGES
 from .results import KPIS
 from .scenario import Scenario, save_scenario
 
 __all__ = ["prepare_out_dir", "check_out_dir", "safe_name", "RUN_FILES", "SWEEP_FILES",
-           "write_run", "write_sweep", "write_csv", "write_xlsx", "json_default", "environment",
+           "write_run", "write_sweep", "write_compare", "COMPARE_FILES", "write_csv",
+           "write_xlsx", "json_default", "environment",
            "parameter_table", "run_record", "summary_table", "format_table", "stress_report"]
 
 _PACKAGES = ("tyokyky-course", "simpy", "numpy", "scipy", "matplotlib", "pyyaml", "openpyxl")
@@ -53,8 +54,10 @@ def environment() -> dict[str, Any]:
 RUN_FILES = ("summary.csv", "replications.csv", "parameters.csv", "summary.xlsx", "scenario.yaml",
              "waits.png", "caseload.png", "outcomes.png", "run.json", "report.md")
 """The files ``write_run`` writes into its folder."""
-SWEEP_FILES = ("sweep.csv", "sweep.xlsx", "capacity.png")
+SWEEP_FILES = ("sweep.csv", "sweep.xlsx", "capacity.png", "sweep.json")
 """The files ``write_sweep`` writes into its folder (capacity.png for one parameter)."""
+COMPARE_FILES = ("comparison.csv", "compare.json")
+"""The files ``write_compare`` writes into its folder (``worksim compare --out``)."""
 
 
 def safe_name(name: str) -> str:
@@ -263,6 +266,8 @@ def run_record(reps: Replications, *, command: str = "", wall_seconds: float = 0
         "wall_seconds": wall_seconds,
         "per_replication": [{k: v for k, v in r.meta.items() if k != "stream_map"}
                             for r in reps.runs],
+        "precision": reps.stopping.as_dict() if reps.stopping is not None else None,
+        "warnings": reps.warnings(),
         "environment": environment(),
     }
 
@@ -316,8 +321,8 @@ def stress_report(reps: Replications, record: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_sweep(result: SweepResult, out: Path, kpis: Sequence[str], lang: str = "en"
-                ) -> dict[str, Path]:
+def write_sweep(result: SweepResult, out: Path, kpis: Sequence[str], lang: str = "en", *,
+                command: str = "") -> dict[str, Path]:
     """Sweep table (CSV + xlsx) and, for one varied parameter, the capacity curve."""
     out = Path(out)
     rows = result.table(kpis)
@@ -327,5 +332,41 @@ def write_sweep(result: SweepResult, out: Path, kpis: Sequence[str], lang: str =
     if len(result.parameters) == 1:
         paths["capacity.png"] = out / "capacity.png"
         _save(plots.capacity_figure(result, lang=lang), paths["capacity.png"])
+    # the sweep's record: every grid point's replications, so a decision brief (sim/brief.py)
+    # can be written from the folder later
+    target = result.target
+    best = result.best() if target is not None else None
+    shown = result.results[result.points.index(best)] if best is not None else result.results[0]
+    record = {"kind": "sweep", "command": command, "parameters": list(result.parameters),
+              "points": list(result.points),
+              "target": None if target is None else {"kpi": target.kpi, "op": target.op,
+                                                     "value": target.value},
+              "offered_load": result.offered_load, "scenario": result.results[0].scenario.to_dict(),
+              "seed": result.results[0].seed,
+              "per_point": [[r.kpis for r in reps.runs] for reps in result.results],
+              "record": run_record(shown, command=command)}
+    paths["sweep.json"] = out / "sweep.json"
+    paths["sweep.json"].write_text(json.dumps(record, indent=1, default=json_default),
+                                   encoding="utf-8")
+    return paths
+
+
+def write_compare(cmp: Comparison, out: Path, *, command: str = "", wall_seconds: float = 0.0
+                  ) -> dict[str, Path]:
+    """A comparison's paired differences for every KPI (CSV) and its record (compare.json: the
+    scenarios and every replication's KPIs, so a decision brief can be written from it)."""
+    out = Path(out)
+    paths = {"comparison.csv": out / "comparison.csv", "compare.json": out / "compare.json"}
+    write_csv(paths["comparison.csv"], cmp.rows())
+    record = {"kind": "compare", "command": command, "seed": cmp.base.seed,
+              "base": cmp.base.scenario.to_dict(),
+              "alternatives": {name: reps.scenario.to_dict()
+                               for name, reps in cmp.alternatives.items()},
+              "per_replication": {"base": [r.kpis for r in cmp.base.runs],
+                                  **{name: [r.kpis for r in reps.runs]
+                                     for name, reps in cmp.alternatives.items()}},
+              "record": run_record(cmp.base, command=command, wall_seconds=wall_seconds)}
+    paths["compare.json"].write_text(json.dumps(record, indent=1, default=json_default),
+                                     encoding="utf-8")
     return paths
 

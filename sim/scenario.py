@@ -204,7 +204,9 @@ MAX_DURATION_DAYS = 365_000
 
 @dataclass(frozen=True, kw_only=True)
 class Dist:
-    """A duration distribution in days: exponential, deterministic, lognormal or uniform."""
+    """A duration distribution in days: exponential, deterministic, lognormal, gamma, weibull
+    or uniform. Lognormal, gamma and Weibull are given by their mean and coefficient of
+    variation (cv = standard deviation / mean)."""
 
     dist: str = "exponential"
     mean: float | None = None
@@ -212,10 +214,13 @@ class Dist:
     low: float | None = None
     high: float | None = None
 
-    KINDS = ("exponential", "deterministic", "lognormal", "uniform")
+    KINDS = ("exponential", "deterministic", "lognormal", "gamma", "weibull", "uniform")
     PARAMETERS = {"exponential": ("mean",), "deterministic": ("mean",),
-                  "lognormal": ("mean", "cv"), "uniform": ("low", "high")}
+                  "lognormal": ("mean", "cv"), "gamma": ("mean", "cv"), "weibull": ("mean", "cv"),
+                  "uniform": ("low", "high")}
     """The parameters each distribution uses; any other one is an error, not ignored."""
+    WITH_CV = ("lognormal", "gamma", "weibull")
+    """The kinds given by mean and cv."""
     _DEFAULTS = {"mean": None, "cv": 1.0, "low": None, "high": None}
 
     def validate(self, path: str, given: Any = None, min_mean: Mapping[str, Any] | None = None
@@ -275,8 +280,8 @@ class Dist:
                     raise ScenarioError(f"{str(exc)[:-1]}; {min_mean['why']}.") from None
             else:
                 _check_number(f"{path}.mean", self.mean,
-                              dict(num, lo_open=self.dist in ("exponential", "lognormal")))
-            if self.dist == "lognormal":
+                              dict(num, lo_open=self.dist in self.WITH_CV + ("exponential",)))
+            if self.dist in self.WITH_CV:
                 _check_number(f"{path}.cv", self.cv, dict(num, unit="", lo=0, lo_open=True, hi=10))
         return self
 
@@ -290,8 +295,8 @@ class Dist:
     def to_dict(self) -> dict[str, Any]:
         if self.dist == "uniform":
             return {"dist": "uniform", "low": self.low, "high": self.high}
-        if self.dist == "lognormal":
-            return {"dist": "lognormal", "mean": self.mean, "cv": self.cv}
+        if self.dist in self.WITH_CV:
+            return {"dist": self.dist, "mean": self.mean, "cv": self.cv}
         return {"dist": self.dist, "mean": self.mean}
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from .scenario import Dist
 
-__all__ = ["stream_id", "Streams", "sampler", "exponential_time"]
+__all__ = ["stream_id", "Streams", "sampler", "exponential_time", "weibull_cv", "weibull_shape"]
 
 _FIRST_BLOCK, _BLOCK = 64, 2048  # blocks grow from 64 values (a short run draws few) to 2048
 
@@ -103,7 +103,37 @@ def sampler(dist: Dist, scale: float = 1.0) -> Transform:
         sigma = math.sqrt(math.log1p(dist.cv ** 2))
         mu = math.log(dist.mean / scale) - sigma ** 2 / 2  # type: ignore[operator]
         return lambda u: np.exp(mu + sigma * ndtri(np.maximum(u, 1e-300)))
+    if kind == "gamma":
+        from scipy.special import gammaincinv
+        shape = 1 / dist.cv ** 2
+        theta = dist.mean / scale / shape  # type: ignore[operator]
+        return lambda u: theta * gammaincinv(shape, u)
+    if kind == "weibull":
+        shape = weibull_shape(dist.cv)
+        lam = dist.mean / scale / math.gamma(1 + 1 / shape)  # type: ignore[operator]
+        return lambda u: lam * (-np.log1p(-u)) ** (1 / shape)
     raise ValueError(f"unknown distribution {kind!r}")
+
+
+def weibull_cv(shape: float) -> float:
+    """The coefficient of variation of a Weibull distribution with this shape."""
+    log_ratio = math.lgamma(1 + 2 / shape) - 2 * math.lgamma(1 + 1 / shape)
+    return math.sqrt(math.expm1(log_ratio))
+
+
+def weibull_shape(cv: float) -> float:
+    """The Weibull shape whose coefficient of variation is ``cv`` (0 < cv ≤ 10): the cv falls
+    as the shape grows, so a bisection on log(shape) finds it."""
+    lo, hi = math.log(0.05), math.log(1e7)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if weibull_cv(math.exp(mid)) > cv:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-12:
+            break
+    return math.exp((lo + hi) / 2)
 
 
 def exponential_time(rate_per_year: float) -> Transform:

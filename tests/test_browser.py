@@ -352,3 +352,110 @@ def test_servers_listen_on_localhost_and_refuse_requests_without_the_token(lab, 
         with pytest.raises(urllib.error.HTTPError) as refused:
             opener.open(server.base_url + path, timeout=10)
         assert refused.value.code in (302, 401, 403), f"{server.name} served {path} without a token"
+
+
+# --- (c) the app: a county's own numbers, saved and read back; accessibility --------------
+
+def field(page, css: str):
+    return page.locator(f"{css} input")
+
+
+def set_field(page, css: str, value: str) -> None:
+    page.fill(f"{css} input", value)
+    page.press(f"{css} input", "Tab")
+
+
+def test_app_county_numbers_download_as_yaml_and_upload_back_the_same(app_page):
+    page = app_page
+    page.select_option(".tyo-preset select", "pohjois-savo-pilot")
+    page.click("button.tyo-reset")
+    expect(field(page, ".tyo-coaches")).to_have_value("2")
+    set_field(page, ".tyo-source-psychiatric-care", "42")
+    set_field(page, ".tyo-coaches", "3")
+    set_field(page, ".tyo-dur-ips-days-to-job", "75")
+    expect(field(page, ".tyo-referrals")).to_have_value("182")  # 110 + 30 + 42
+    page.wait_for_function("""() => {
+        const a = document.querySelector('#tyo-dl-scenario-yaml');
+        const text = a ? atob(a.href.split(',')[1]) : '';
+        return text.includes('psychiatric_care: 42') && text.includes('coaches: 3')
+            && text.includes('days_to_job: {dist: lognormal, mean: 75');
+    }""")
+    with page.expect_download() as download:
+        page.click("#tyo-dl-scenario-yaml")
+    assert download.value.suggested_filename == "pohjois-savo-pilot.yaml"
+    data = Path(download.value.path()).read_bytes()
+    saved = sim.scenario_from_text(data.decode("utf-8"), origin="download")
+    assert {s.name: s.per_year for s in saved.arrivals.sources}["psychiatric_care"] == 42
+    assert (saved.ips.coaches, saved.ips.days_to_job.mean) == (3, 75)
+    assert "# " in data.decode("utf-8").splitlines()[0]  # the file explains itself
+
+    page.click("button.tyo-reset")  # forget the edits, then read them back from the file
+    expect(field(page, ".tyo-coaches")).to_have_value("2")
+    with page.expect_file_chooser() as chooser:
+        page.click(".tyo-upload")
+    chooser.value.set_files(files=[{"name": "county.yaml", "mimeType": "text/yaml",
+                                    "buffer": data}])
+    expect(page.locator(".tyo-status")).to_contain_text("Loaded pohjois-savo-pilot")
+    expect(page.locator(".tyo-error")).to_be_hidden()
+    expect(field(page, ".tyo-coaches")).to_have_value("3")
+    expect(field(page, ".tyo-source-psychiatric-care")).to_have_value("42")
+    expect(field(page, ".tyo-dur-ips-days-to-job")).to_have_value("75")
+    expect(field(page, ".tyo-referrals")).to_have_value("182")
+    expect(page.locator("#tyo-dl-template-yaml")).to_have_attribute(
+        "download", "scenario-template.yaml")
+    page.locator(".tyo-section-parameters").screenshot(
+        path=str(ARTIFACTS / "voila_app_county_numbers.png"))
+
+
+ACCESSIBLE_NAME = """el => {
+    const own = el.getAttribute('aria-label') || '';
+    const labelled = (el.getAttribute('aria-labelledby') || '').split(' ').filter(Boolean)
+        .map(id => (document.getElementById(id) || {}).textContent || '').join(' ');
+    const labels = el.labels ? [...el.labels].map(l => l.textContent).join(' ') : '';
+    const text = ['BUTTON', 'A'].includes(el.tagName) ? el.textContent : '';
+    return (own || labelled || labels || text || el.getAttribute('title') || '').trim();
+}"""
+
+
+def test_app_every_visible_control_has_an_accessible_name_and_plots_have_alt_text(app_page):
+    page = app_page
+    if not page.locator(".tyo-figure img:visible").count():
+        run_preset(page, "pohjois-savo-pilot")
+    expect(page.locator(".tyo-figure img:visible").first).to_have_attribute("alt", re.compile(".{20}"))
+    controls = page.locator(".tyo-app input:visible, .tyo-app select:visible, "
+                            ".tyo-app [role=slider]:visible, .tyo-app button:visible, "
+                            ".tyo-app a.tyo-download:visible")
+    names = [controls.nth(i).evaluate(ACCESSIBLE_NAME) for i in range(controls.count())]
+    assert len(names) >= 30
+    assert all(names), f"controls without an accessible name: {names.count('')} of {len(names)}"
+    slider = page.locator(".tyo-caseload [role=slider]").first
+    expect(slider).to_have_attribute("aria-label", "Caseload cap per coach")
+    coaches = field(page, ".tyo-coaches")
+    help_id = coaches.get_attribute("aria-describedby")
+    assert help_id and "coaches" in page.locator(f"#{help_id}").inner_text()
+    images = page.locator(".tyo-figure img:visible")
+    assert images.count() >= 3
+    for i in range(images.count()):
+        alt = images.nth(i).get_attribute("alt") or ""
+        caption = images.nth(i).locator("xpath=ancestor::div[contains(@class,'tyo-figure')][1]"
+                                        "//p[contains(@class,'tyo-alt-text')]")
+        assert len(alt) > 20 and caption.get_attribute("data-alt") == alt
+    coaches.focus()
+    ring = coaches.evaluate("el => [getComputedStyle(el).outlineStyle, getComputedStyle(el).outlineWidth]")
+    assert ring == ["solid", "3px"], f"no visible focus ring: {ring}"
+    link = page.locator("#tyo-dl-scenario-yaml")
+    assert link.evaluate("el => getComputedStyle(el).borderStyle") == "solid"  # a button
+
+
+def test_app_page_declares_its_language_and_follows_the_switch(app_page):
+    page = app_page
+    html = page.locator("html")
+    expect(html).to_have_attribute("lang", "en")
+    page.locator(".tyo-lang button", has_text="Suomi").click()
+    expect(html).to_have_attribute("lang", "fi")
+    expect(field(page, ".tyo-coaches")).to_have_attribute("aria-label", "Työhönvalmentajat (htv)")
+    alt = page.locator(".tyo-figure img:visible").first
+    if alt.count():
+        expect(alt).to_have_attribute("alt", re.compile("^Pylväskaavio"))
+    page.locator(".tyo-lang button", has_text="English").click()
+    expect(html).to_have_attribute("lang", "en")

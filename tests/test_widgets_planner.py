@@ -380,3 +380,174 @@ def test_untouched_sliders_leave_the_preset_exactly_as_it_is():
     assert e.edited() == sim.preset("varsinais-suomi")
     a = planner_app(scenario="varsinais-suomi")
     assert a.scenario_b == a.scenario_a
+
+
+# --- a county's own numbers: template, grouped inputs, saving, accessibility -----------------
+
+def _field_lines(text: str) -> list[tuple[str, str]]:
+    """(comment above, line) for every 'key: value' or 'key:' line of a commented template."""
+    lines = text.splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and re.match(r"^\s*[A-Za-z_][\w-]*:", line):
+            out.append((lines[i - 1].strip(), line))
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "fi"])
+def test_the_commented_template_explains_every_field_and_loads_as_its_preset(tmp_path, lang):
+    from sim.template import scenario_template, write_template
+    path = write_template(tmp_path / "county.yaml", "varsinais-suomi", lang)
+    assert sim.load_scenario(path) == sim.preset("varsinais-suomi")
+    text = path.read_text(encoding="utf-8")
+    fields = _field_lines(text)
+    in_citations = False
+    for comment, line in fields:
+        in_citations = in_citations or line.startswith("sources:")
+        if in_citations and line.startswith("  "):
+            continue  # the citation map's own lines are its entries
+        assert comment.startswith("# "), f"no comment above {line!r}"
+    unit, allowed, source = (("unit", "allowed", "source") if lang == "en"
+                             else ("yksikkö", "sallittu", "lähde"))
+    coaches = dict((line.strip(), c) for c, line in fields)["coaches: 7"]
+    assert f"{unit}: " in coaches and f"{allowed}: " in coaches
+    assert f"{source}: S4 (seven job coaches funded by the project)" in coaches
+    sote = dict((line.strip(), c) for c, line in fields)["sote_centre: 260"]
+    assert "10" in sote and f"{source}: scenario assumption (no referral counts in S4)" in sote
+    with pytest.raises(FileExistsError):
+        write_template(path, lang=lang)
+    for name in sim.list_presets():  # every preset's template loads back as the preset
+        assert sim.scenario_from_text(scenario_template(name, lang)) == sim.preset(name)
+
+
+def test_worksim_template_prints_or_writes_and_never_overwrites(tmp_path, capsys):
+    from sim.cli import main
+    assert main(["template", "--lang", "fi"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("# Skenaariopohja") and "coaches: 7" in printed
+    out = tmp_path / "t.yaml"
+    assert main(["template", "--out", str(out)]) == 0
+    assert sim.load_scenario(out) == sim.preset("varsinais-suomi")
+    assert main(["template", "--out", str(out), "--lang", "fi"]) == 2
+    assert "exists" in capsys.readouterr().err and "Scenario template" in out.read_text()
+    assert main(["template", "--out", str(out), "--lang", "fi", "--overwrite"]) == 0
+    assert "Skenaariopohja" in out.read_text()
+
+
+def test_grouped_inputs_reach_the_scenario_that_run_uses(app):
+    assert set(app.groups) == {"referrals", "staff", "routing", "durations"}
+    assert list(app.sources) == ["social_services", "employment_experiment", "psychiatric_care"]
+    app.sources["psychiatric_care"].value = 55
+    assert app.referrals.value == pytest.approx(195)  # the total follows the sources
+    app.durations["ips.days_to_job"].value = 60
+    app.durations["stepwise.duration"].value = 205  # uniform 90–730: the spread is kept
+    app.run_button.click()
+    used = app.reps.scenario
+    assert {s.name: s.per_year for s in used.arrivals.sources}["psychiatric_care"] == 55
+    assert used.ips.days_to_job.mean == 60
+    assert (used.stepwise.duration.low, used.stepwise.duration.high) == (45, 365)
+    assert used.ips.coaches == app.scenario_a.ips.coaches  # the rest is A's
+    app.referrals.value = 390  # the total scales every source in proportion
+    assert app.source_values()["psychiatric_care"] == pytest.approx(110)
+    assert app.scenario_b.arrivals.per_year == pytest.approx(390)
+    app.reset_button.click()
+    assert app.scenario_b == app.scenario_a and app.referrals.value == 150
+
+
+def test_yaml_download_decodes_loads_back_equal_and_uploads_with_the_same_values(app):
+    app.sources["social_services"].value = 95
+    app.coaches.value, app.caseload.value = 3, 15
+    app.durations["assessment.duration"].value = 30
+    files = links(app.scenario_downloads.value)
+    name, mime, data = files["tyo-dl-scenario-yaml"]
+    assert (name, mime) == (f"{PILOT}.yaml", "application/x-yaml")
+    loaded = sim.scenario_from_text(data.decode("utf-8"), origin=name)
+    assert loaded == app.saved_scenario and loaded.to_dict() | {"sources": {}} == \
+        app.scenario_b.to_dict() | {"sources": {}}  # B's values; edits cited as the county's
+    assert loaded.source_of("ips.coaches").startswith("the county's own number")
+    assert loaded.source_of("ips.fidelity_score") == app.scenario_a.source_of("ips.fidelity_score")
+    template_name, _, template_data = files["tyo-dl-template-yaml"]
+    assert template_name == "scenario-template.yaml"
+    assert sim.scenario_from_text(template_data.decode("utf-8")) == app.scenario_a
+    shown = (app.source_values(), app.duration_values(), app.coaches.value, app.caseload.value)
+    app.upload.value = upload(name, data)  # the same file back through the app's upload
+    assert not visible(app.error) and app.scenario_a == loaded
+    assert (app.source_values(), app.duration_values(), app.coaches.value,
+            app.caseload.value) == shown
+    assert app.scenario_b == app.scenario_a
+
+
+def test_a_number_that_cannot_be_saved_says_why_instead_of_a_link(app):
+    app.durations["ips.job_tenure"].value = 0.5  # a job must last a day on average
+    assert "tyo-dl-scenario-yaml" not in app.scenario_downloads.value
+    assert "cannot be saved yet" in app.scenario_downloads.value
+    assert "ips.job_tenure" in app.scenario_downloads.value
+    app.durations["ips.job_tenure"].value = 200
+    assert "tyo-dl-scenario-yaml" in links(app.scenario_downloads.value)
+
+
+def _controls(view: widgets.Widget) -> list[widgets.Widget]:
+    found = []
+
+    def walk(w: widgets.Widget) -> None:
+        if isinstance(w, (widgets.ValueWidget, widgets.Button)) and not isinstance(
+                w, (widgets.HTML, widgets.Image, widgets.IntProgress)):
+            found.append(w)
+        for child in getattr(w, "children", ()):
+            walk(child)
+    walk(view)
+    return found
+
+
+@pytest.mark.parametrize("lang", ["en", "fi"])
+def test_every_input_has_a_label_and_help_in_words(lang):
+    a = planner_app(lang, scenario="varsinais-suomi")
+    controls = _controls(a)
+    assert len(controls) >= 25  # sources, staff, routing, durations, run, sweep, language …
+    unnamed = [type(c).__name__ for c in controls if not c.description.strip()]
+    assert not unnamed
+    assert len({c.description for c in a.sources.values()}) == len(a.sources) == 6
+    helps = re.findall(r'class="tyo-help-text" id="([^"]+)">([^<]+)<',
+                       " ".join(w.value for w in _all_html(a)))
+    assert len(helps) == 1 + len(a.sources) + 5 + len(a.durations)  # every edited number
+    assert len({i for i, _ in helps}) == len(helps)  # ids are unique on the page
+    finnish = a.durations["assessment.duration"].description
+    assert (finnish == "Alkuarvio, keskimäärin pv") == (lang == "fi")
+
+
+def _all_html(view: widgets.Widget) -> list[widgets.HTML]:
+    found = []
+
+    def walk(w: widgets.Widget) -> None:
+        if isinstance(w, widgets.HTML):
+            found.append(w)
+        for child in getattr(w, "children", ()):
+            walk(child)
+    walk(view)
+    return found
+
+
+def test_plot_captions_follow_the_live_alt_text_in_both_languages(app):
+    assert all(caption.value == "" for _, caption in app.captions)  # no plot, no caption
+    app.run_button.click()
+    for picture, caption in app.captions[:3]:
+        assert picture.alt and f'data-alt="{html.escape(picture.alt, quote=True)}"' in caption.value
+    app.set_language("fi")
+    picture, caption = app.captions[0]
+    assert picture.alt.startswith("Pylväskaavio") and "Kuva: Pylväskaavio" in caption.value
+    assert f'data-alt="{html.escape(picture.alt, quote=True)}"' in caption.value
+    assert 'data-token="' in app.results_mark.value  # the page scrolls the results into view
+
+
+def test_page_language_focus_ring_buttons_and_preset_names(app):
+    assert "tyo-lang-en" in app._dom_classes
+    app.lang_toggle.value = "fi"
+    assert "tyo-lang-fi" in app._dom_classes and "tyo-lang-en" not in app._dom_classes
+    script = app.script.outputs[0]["data"]["text/html"]
+    assert "document.documentElement.lang" in script and "aria-label" in script
+    assert "outline: 3px solid" in app.header.value and ":focus-visible" in app.header.value
+    assert "a.tyo-download { display: inline-block" in app.header.value
+    assert "<strong>Pohjois-Savon pilotti</strong>" in app.preset_about.value
+    app.preset.value = "varsinais-suomi"
+    assert "Varsinais-Suomi" in app.preset_about.value and "koordinaattoria" in app.preset_about.value

@@ -1,9 +1,18 @@
 """The planners' app (run under Voilà from ``course/app/planner.ipynb``): a thin view.
 
-Choose a preset or upload a scenario YAML (scenario A), edit the key numbers (scenario B),
-run replications with a progress bar, read the KPI table with 95 % confidence intervals and
-the plots, compare A and B with paired differences, find the fewest coaches that meet a
-waiting-time target, and download CSV, xlsx and the run record. English or Finnish.
+Choose a preset (named and described in both languages) or upload a scenario YAML (scenario
+A), put in the county's own numbers (scenario B) in explained groups — referrals by source,
+staff and caseloads, routing, mean durations — and save them as a commented YAML file that
+the upload reads back (:mod:`sim.template`; the commented template too), run replications
+with a progress bar, read the KPI table with 95 % confidence intervals and the plots, compare
+A and B with paired differences, find the fewest coaches that meet a waiting-time target, and
+download CSV, xlsx and the run record. English or Finnish.
+
+Accessibility: every input has a visible label and a help line; plots have captions that
+follow their alt text; :data:`A11Y_SCRIPT` (shown once by the app) sets the page's
+``<html lang>``, copies the captions into the images' ``alt``, names sliders, ties help lines
+to inputs and scrolls new results into view; the app's CSS draws a focus ring and download
+links as buttons.
 
 All logic is in :mod:`sim.planner` and the figures (with their alt text) in :mod:`sim.plots`;
 this module only wires widgets to them, on the :class:`sim.widgets.base.RunView` base. Key
@@ -13,24 +22,130 @@ tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import itertools
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import ipywidgets as widgets
+from IPython.display import HTML
 
-from sim import planner, plots
-from sim.experiment import compare, min_staffing, replicate
+from sim import planner, plots, template
+from sim.experiment import compare, min_staffing, refinement_cap, replicate
 from sim.learning.text import LANGUAGES, check_language, number, t
-from sim.scenario import Scenario, list_presets, preset
-from sim.widgets.base import RunView, esc, image_widget, show_figure, show_png
+from sim.scenario import MAX_DURATION_DAYS, Scenario, list_presets, preset
+from sim.widgets.base import Picture, RunView, esc, image_widget, show_figure, show_png
 from sim.widgets.capacity import STYLE, default_coach_range
 
-__all__ = ["PlannerApp", "planner_app"]
+__all__ = ["PlannerApp", "planner_app", "A11Y_SCRIPT"]
 
 _STYLE = {"description_width": "15em"}
+_WIDE_STYLE = {"description_width": "26em"}  # the county's numbers: long, plain labels
 _FIELD = widgets.Layout(width="30em")
+_WIDE_FIELD = widgets.Layout(width="40em")
+_WIDE_SLIDER = widgets.Layout(width="54em")
 _SLIDER = widgets.Layout(width="44em")
 _BUTTON = widgets.Layout(width="max-content")
+
+#: Labels of the referral sources the presets use; a source of an uploaded file that is not
+#: here is shown by its name in the file.
+_SOURCE_KEYS = {"sote_centre": "planner.source.sote_centre",
+                "social_services": "planner.source.social_services",
+                "employment_services": "planner.source.employment_services",
+                "kela": "planner.source.kela", "ohjaamo": "planner.source.ohjaamo",
+                "psychiatric_care": "planner.source.psychiatric_care",
+                "employment_experiment": "planner.source.employment_experiment"}
+#: The main stages' mean durations (sim.template.DURATIONS): label and help text.
+_DURATION_KEYS = {
+    "assessment.duration": ("planner.param.dur_assessment", "planner.help.dur_assessment"),
+    "ips.days_to_job": ("planner.param.dur_days_to_job", "planner.help.dur_days_to_job"),
+    "ips.job_tenure": ("planner.param.dur_job_tenure", "planner.help.dur_job_tenure"),
+    "stepwise.duration": ("planner.param.dur_stepwise", "planner.help.dur_stepwise"),
+    "vocational.wait": ("planner.param.dur_vocational_wait", "planner.help.dur_vocational_wait"),
+    "vocational.duration": ("planner.param.dur_vocational", "planner.help.dur_vocational")}
+#: Each preset's human name and a sentence about it, in both languages.
+_PRESET_KEYS = {
+    "varsinais-suomi": ("planner.preset.varsinais_suomi", "planner.preset.varsinais_suomi_about"),
+    "keski-suomi": ("planner.preset.keski_suomi", "planner.preset.keski_suomi_about"),
+    "pohjois-savo-pilot": ("planner.preset.pohjois_savo_pilot",
+                           "planner.preset.pohjois_savo_pilot_about"),
+    "national": ("planner.preset.national", "planner.preset.national_about")}
+
+#: The app's own CSS: a visible focus ring, download links drawn as buttons, help lines.
+_APP_STYLE = """<style>
+.tyo-app.tyo-app :focus-visible, .tyo-app.tyo-app.tyo-app input:focus-visible,
+.tyo-app.tyo-app.tyo-app select:focus-visible, .tyo-app.tyo-app.tyo-app .noUi-handle:focus-visible {
+  outline: 3px solid #1a5fb4 !important; outline-offset: 2px; }
+.tyo-app a.tyo-download { display: inline-block; margin: 0.25em 0.8em 0.25em 0; padding: 0.4em 0.9em;
+  border: 1px solid #1a5fb4; border-radius: 4px; background: #e8f0fb; color: #0b3d91;
+  font-weight: 600; text-decoration: none; }
+.tyo-app a.tyo-download:hover { background: #d0e2f7; }
+.tyo-app a.tyo-download code { font-weight: normal; background: none; }
+.tyo-group { border-left: 4px solid #d0d7de; padding-left: 0.7em; margin: 0.4em 0; }
+.tyo-group h4 { margin: 0.3em 0 0.1em 0; }
+.tyo-help-text { color: #444; font-size: 0.9em; margin: 0 0 0.35em 1em; }
+.tyo-alt-text { color: #444; font-size: 0.9em; font-style: italic; margin: 0 0 0.8em 0; }
+</style>"""
+
+A11Y_SCRIPT = """<script>
+/* The planners' app (sim/widgets/app.py): what ipywidgets cannot say itself. It runs in the
+   page once and follows every change: the page's language (<html lang>, from the app's
+   tyo-lang-* class), each plot's alt text (from its caption), each input's accessible name
+   (its widget label) and help text (aria-describedby), and results scrolled into view after
+   a run (a new data-token in a tyo-scroll-target). */
+(function () {
+  if (window.tyoPlannerA11y) { return; }
+  window.tyoPlannerA11y = true;
+  function sync() {
+    var app = document.querySelector('.tyo-app');
+    if (!app) { return; }
+    var lang = app.classList.contains('tyo-lang-fi') ? 'fi' : 'en';
+    if (document.documentElement.lang !== lang) { document.documentElement.lang = lang; }
+    app.querySelectorAll('.tyo-figure').forEach(function (fig) {
+      var img = fig.querySelector('img');
+      var cap = fig.querySelector('.tyo-alt-text');
+      var alt = cap ? cap.getAttribute('data-alt') : '';
+      if (img && img.getAttribute('alt') !== alt) { img.setAttribute('alt', alt); }
+    });
+    app.querySelectorAll('.widget-label').forEach(function (label) {
+      var box = label.parentElement;
+      var name = label.textContent.trim();
+      if (!box || !name) { return; }
+      box.querySelectorAll('input:not([type=file]), select, textarea, [role=slider]')
+        .forEach(function (el) {
+          if (el.getAttribute('aria-label') !== name) { el.setAttribute('aria-label', name); }
+        });
+    });
+    app.querySelectorAll('.tyo-field').forEach(function (row) {
+      var help = row.querySelector('.tyo-help-text');
+      if (!help || !help.id) { return; }
+      row.querySelectorAll('input, select, [role=slider]').forEach(function (el) {
+        if (el.getAttribute('aria-describedby') !== help.id) {
+          el.setAttribute('aria-describedby', help.id);
+        }
+      });
+    });
+    app.querySelectorAll('.tyo-scroll-target').forEach(function (target) {
+      var mark = target.querySelector('[data-token]');
+      var token = mark ? mark.getAttribute('data-token') : '';
+      if (token && target.getAttribute('data-seen') !== token) {
+        target.setAttribute('data-seen', token);
+        target.scrollIntoView({behavior: 'smooth', block: 'start'});
+      }
+    });
+  }
+  var queued = false;
+  new MutationObserver(function () {
+    if (queued) { return; }
+    queued = true;
+    window.requestAnimationFrame(function () { queued = false; sync(); });
+  }).observe(document.body, {childList: true, subtree: true, attributes: true,
+                              characterData: true});
+  sync();
+})();
+</script>"""
+_HELP_IDS = itertools.count(1)
 
 
 class PlannerApp(RunView):
@@ -51,8 +166,10 @@ class PlannerApp(RunView):
         self.lang_toggle = widgets.ToggleButtons(  # each language named in itself
             options=[(t("planner.language", code), code) for code in LANGUAGES], value=lang)
         self.lang_toggle.add_class("tyo-lang")
+        self._label(self.lang_toggle, "description", "planner.param.language")
         self.header = widgets.HTML().add_class("tyo-header")
-        self._label(self.header, "value", lambda: STYLE + f"<h2>{esc(self._t('planner.app.title'))}</h2>"
+        self._label(self.header, "value", lambda: STYLE + _APP_STYLE
+                    + f"<h2>{esc(self._t('planner.app.title'))}</h2>"
                     f"<p>{esc(self._t('planner.app.intro'))}</p>")
 
         # 1 scenario
@@ -63,23 +180,23 @@ class PlannerApp(RunView):
                                          layout=widgets.Layout(width="max-content"))
         self.upload.add_class("tyo-upload")
         self._label(self.upload, "description", "planner.button.upload")
+        self.preset_about = widgets.HTML().add_class("tyo-preset-about")
         self.error = widgets.HTML(layout=widgets.Layout(display="none")).add_class("tyo-error")
         self.scenario_info = widgets.HTML().add_class("tyo-scenario-info")
 
         # 2 key numbers of B
-        self.referrals = widgets.BoundedFloatText(min=0, max=10_000_000, step=10, style=_STYLE,
-                                                  layout=_FIELD).add_class("tyo-referrals")
-        self.coordinators = widgets.BoundedFloatText(min=0, max=100_000, step=0.5, style=_STYLE,
-                                                     layout=_FIELD).add_class("tyo-coordinators")
-        self.coaches = widgets.BoundedFloatText(min=0, max=100_000, step=1, style=_STYLE,
-                                                layout=_FIELD).add_class("tyo-coaches")
-        self.caseload = widgets.IntSlider(min=1, max=40, continuous_update=False, style=_STYLE,
-                                          layout=_SLIDER).add_class("tyo-caseload")
-        self.fidelity = widgets.IntSlider(min=25, max=125, continuous_update=False, style=_STYLE,
-                                          layout=_SLIDER).add_class("tyo-fidelity")
+        wide = {"style": _WIDE_STYLE, "layout": _WIDE_FIELD}
+        slider = {"style": _WIDE_STYLE, "layout": _WIDE_SLIDER, "continuous_update": False}
+        self.referrals = widgets.BoundedFloatText(min=0, max=10_000_000, step=10,
+                                                  **wide).add_class("tyo-referrals")
+        self.coordinators = widgets.BoundedFloatText(min=0, max=100_000, step=0.5,
+                                                     **wide).add_class("tyo-coordinators")
+        self.coaches = widgets.BoundedFloatText(min=0, max=100_000, step=1,
+                                                **wide).add_class("tyo-coaches")
+        self.caseload = widgets.IntSlider(min=1, max=40, **slider).add_class("tyo-caseload")
+        self.fidelity = widgets.IntSlider(min=25, max=125, **slider).add_class("tyo-fidelity")
         self.ips_share = widgets.FloatSlider(min=0, max=1, step=0.01, readout_format=".0%",
-                                             continuous_update=False, style=_STYLE,
-                                             layout=_SLIDER).add_class("tyo-ips-share")
+                                             **slider).add_class("tyo-ips-share")
         for control, key in ((self.referrals, "planner.param.referrals"),
                              (self.coordinators, "planner.param.coordinators"),
                              (self.coaches, "planner.param.coaches"),
@@ -89,6 +206,20 @@ class PlannerApp(RunView):
             self._label(control, "description", key)
         self.reset_button = widgets.Button(icon="undo", layout=_BUTTON).add_class("tyo-reset")
         self._label(self.reset_button, "description", "planner.button.reset")
+        # ... and the rest of a county's numbers: referrals by source, mean durations
+        self._syncing = False
+        self.sources: dict[str, widgets.BoundedFloatText] = {}
+        self.source_box = widgets.VBox().add_class("tyo-sources")
+        self.durations: dict[str, widgets.BoundedFloatText] = {}
+        for path, (label, _) in _DURATION_KEYS.items():
+            box = widgets.BoundedFloatText(min=0, max=MAX_DURATION_DAYS, step=1,
+                                           style=_WIDE_STYLE, layout=_WIDE_FIELD)
+            box.add_class("tyo-duration").add_class("tyo-dur-" + _css(path))
+            self._label(box, "description", label)
+            self.durations[path] = box
+        self.scenario_downloads = widgets.HTML().add_class("tyo-scenario-downloads")
+        self.saved_scenario: Scenario | None = None
+        self.scenario_files: dict[str, bytes] = {}
 
         # 3 run
         self.replications = widgets.BoundedIntText(value=replications, min=2, max=200,
@@ -102,6 +233,7 @@ class PlannerApp(RunView):
         self.run_button.add_class("tyo-run")
         self._label(self.run_button, "description", "planner.button.run")
         self.table = widgets.HTML().add_class("tyo-kpi")
+        self.results_mark = widgets.HTML().add_class("tyo-scroll-target")
         self.waits_plot = image_widget("tyo-waits-plot")
         self.series_plot = image_widget("tyo-series-plot")
         self.outcomes_plot = image_widget("tyo-outcomes-plot")
@@ -110,6 +242,7 @@ class PlannerApp(RunView):
         self.compare_button = widgets.Button(icon="balance-scale", layout=_BUTTON)
         self.compare_button.add_class("tyo-compare")
         self._label(self.compare_button, "description", "planner.button.compare")
+        self.compare_mark = widgets.HTML().add_class("tyo-scroll-target")
         self.compare_table = widgets.HTML().add_class("tyo-compare-result")
         self.compare_plot = image_widget("tyo-compare-plot")
 
@@ -124,6 +257,7 @@ class PlannerApp(RunView):
         self.sweep_button = widgets.Button(icon="search", layout=_BUTTON)
         self.sweep_button.add_class("tyo-sweep")
         self._label(self.sweep_button, "description", "planner.button.sweep")
+        self.sweep_mark = widgets.HTML().add_class("tyo-scroll-target")
         self.sweep_answer = widgets.HTML().add_class("tyo-answer")
         self.sweep_table = widgets.HTML().add_class("tyo-sweep-result")
         self.sweep_plot = image_widget("tyo-capacity-plot")
@@ -131,8 +265,15 @@ class PlannerApp(RunView):
         # 6 downloads
         self.downloads = widgets.HTML().add_class("tyo-downloads")
 
+        # the page's language, live alt text, input names, scrolling (see A11Y_SCRIPT)
+        self.script = widgets.Output(layout=widgets.Layout(height="0px", overflow="hidden"))
+        self.script.add_class("tyo-script")
+        self.script.append_display_data(HTML(A11Y_SCRIPT))
+        self.captions: list[tuple[Picture, widgets.HTML]] = []
+        self._runs = itertools.count(1)
+
         headings = {k: widgets.HTML() for k in ("scenario", "parameters", "run", "results",
-                                                 "compare", "sweep", "downloads")}
+                                                 "compare", "sweep", "downloads", "save")}
         for key, heading in headings.items():
             self._label(heading, "value",
                         (lambda k: lambda: f"<h3>{esc(self._t('planner.head.' + k))}</h3>")(key))
@@ -143,18 +284,48 @@ class PlannerApp(RunView):
             return widgets.VBox([headings[name], *children]).add_class("tyo-section").add_class(
                 f"tyo-section-{name}")
 
+        def group(title: str, intro: str, *rows: widgets.Widget) -> widgets.VBox:
+            head = widgets.HTML()
+            self._label(head, "value", lambda: f"<h4>{esc(self._t(title))}</h4>"
+                        f'<p class="tyo-note">{esc(self._t(intro))}</p>')
+            return widgets.VBox([head, *rows]).add_class("tyo-group")
+
+        self.groups = {
+            "referrals": group("planner.group.referrals", "planner.group.referrals_help",
+                               self._field(self.referrals, "planner.help.referrals"),
+                               self.source_box),
+            "staff": group("planner.group.staff", "planner.group.staff_help",
+                           self._field(self.coordinators, "planner.help.coordinators"),
+                           self._field(self.coaches, "planner.help.coaches"),
+                           self._field(self.caseload, "planner.help.caseload"),
+                           self._field(self.fidelity, "planner.help.fidelity")),
+            "routing": group("planner.group.routing", "planner.group.routing_help",
+                             self._field(self.ips_share, "planner.help.ips_share")),
+            "durations": group("planner.group.durations", "planner.group.durations_help",
+                               *(self._field(self.durations[path], help_key)
+                                 for path, (_, help_key) in _DURATION_KEYS.items())),
+        }
+        for name, box in self.groups.items():
+            box.add_class(f"tyo-group-{name}")
+
         self.children = [
             widgets.HBox([self.lang_toggle]), self.header,
-            section("scenario", self.preset, self.upload, self.error, self.scenario_info),
-            section("parameters", self.referrals, self.coordinators, self.coaches, self.caseload,
-                    self.fidelity, self.ips_share, self.reset_button),
+            section("scenario", self.preset, self.preset_about, self.upload, self.error,
+                    self.scenario_info),
+            section("parameters", *self.groups.values(), self.reset_button, headings["save"],
+                    self.scenario_downloads),
             section("run", self.replications, self.seed,
-                    widgets.HBox([self.run_button, self.progress]), self.status, headings["results"],
-                    self.table, self.waits_plot, self.series_plot, self.outcomes_plot),
-            section("compare", self.compare_button, self.compare_table, self.compare_plot),
+                    widgets.HBox([self.run_button, self.progress]), self.status,
+                    self.results_mark, headings["results"], self.table,
+                    self._figure(self.waits_plot), self._figure(self.series_plot),
+                    self._figure(self.outcomes_plot)),
+            section("compare", self.compare_button, self.compare_mark, self.compare_table,
+                    self._figure(self.compare_plot)),
             section("sweep", self.sweep_coaches, self.sweep_target, self.sweep_button,
-                    self.sweep_answer, self.sweep_table, self.sweep_plot),
+                    self.sweep_mark, self.sweep_answer, self.sweep_table,
+                    self._figure(self.sweep_plot)),
             section("downloads", self.downloads),
+            self.script,
         ]
         self.add_class("tyo-app")
 
@@ -164,6 +335,10 @@ class PlannerApp(RunView):
             names="value")
         self.upload.observe(lambda change: self._on_upload(change["new"]), names="value")
         self.reset_button.on_click(lambda _: self._guarded(self.reset_parameters, busy=False))
+        self.referrals.observe(self._on_total, names="value")
+        for control in (self.coordinators, self.coaches, self.caseload, self.fidelity,
+                        self.ips_share, *self.durations.values()):
+            control.observe(lambda _: self._render_scenario_downloads(), names="value")
         self.run_button.on_click(lambda _: self._guarded(self.run))
         self.compare_button.on_click(lambda _: self._guarded(self.run_comparison))
         self.sweep_button.on_click(lambda _: self._guarded(self.run_sweep))
@@ -177,6 +352,31 @@ class PlannerApp(RunView):
         make = key if callable(key) else (lambda k=key: self._t(k))
         self._labels.append(lambda: setattr(widget, attribute, make()))
 
+    def _field(self, control: widgets.Widget, help_key: str) -> widgets.VBox:
+        """An input with its help text below it (tied to it by aria-describedby in the page)."""
+        help_text = widgets.HTML()
+        help_id = f"tyo-help-{next(_HELP_IDS)}"
+        self._label(help_text, "value", lambda: f'<div class="tyo-help-text" id="{help_id}">'
+                    f"{esc(self._t(help_key))}</div>")
+        return widgets.VBox([control, help_text]).add_class("tyo-field")
+
+    def _figure(self, picture: Picture) -> widgets.VBox:
+        """A plot with a caption that follows its alt text (the page copies it to the img)."""
+        caption = widgets.HTML().add_class("tyo-alt")
+
+        def show(_: Any = None) -> None:
+            alt = picture.alt if bytes(picture.value) else ""
+            caption.value = (f'<p class="tyo-alt-text" aria-hidden="true" data-alt="{esc(alt)}">'
+                             f"{esc(self._t('planner.figure'))}: {esc(alt)}</p>" if alt else "")
+        picture.observe(show, names=["alt", "value"])
+        self._labels.append(show)
+        self.captions.append((picture, caption))
+        return widgets.VBox([picture, caption]).add_class("tyo-figure")
+
+    def _mark(self, target: widgets.HTML) -> None:
+        """A new token: the page scrolls ``target`` (just above the new results) into view."""
+        target.value = f'<span data-token="{next(self._runs)}"></span>'
+
     def set_language(self, lang: str) -> None:
         """Redraw every label, table, answer and figure in ``lang`` (``"en"`` or ``"fi"``)."""
         check_language(lang)  # an unknown language fails here, before anything changes
@@ -184,8 +384,13 @@ class PlannerApp(RunView):
             self.lang_toggle.value = lang  # its observer calls back here with the new value
             return
         self.lang = lang
+        for code in LANGUAGES:
+            self.remove_class(f"tyo-lang-{code}")
+        self.add_class(f"tyo-lang-{lang}")  # the page's <html lang> follows (A11Y_SCRIPT)
         for relabel in self._labels:
             relabel()
+        self._label_sources()
+        self._render_scenario_downloads()
         self._show_scenario()
         self._render_results()
         self._render_comparison()
@@ -240,16 +445,89 @@ class PlannerApp(RunView):
         self._say(self._t("planner.status.loaded", name=scenario.name) + " "
                   + self._t("planner.status.ready", button=self._t("planner.button.run")))
 
+    @contextlib.contextmanager
+    def _sync(self) -> Iterator[None]:
+        """Set fields from code without their observers reacting to each change."""
+        before, self._syncing = self._syncing, True
+        try:
+            yield
+        finally:
+            self._syncing = before
+
     def reset_parameters(self) -> None:
         """Put A's values back into the edit fields."""
         p = planner.key_parameters(self.scenario_a)
-        self.referrals.value = round(p["referrals_per_year"], 3)
-        self.coordinators.value = p["coordinators"]
-        self.coaches.value = p["coaches"]
-        self.caseload.max = max(40, int(p["caseload_per_coach"]))
-        self.caseload.value = int(p["caseload_per_coach"])
-        self.fidelity.value = int(p["fidelity_score"])
-        self.ips_share.value = round(p["ips_share"], 2)
+        with self._sync():
+            self.referrals.value = round(p["referrals_per_year"], 3)
+            self.coordinators.value = p["coordinators"]
+            self.coaches.value = p["coaches"]
+            self.caseload.max = max(40, int(p["caseload_per_coach"]))
+            self.caseload.value = int(p["caseload_per_coach"])
+            self.fidelity.value = int(p["fidelity_score"])
+            self.ips_share.value = round(p["ips_share"], 2)
+            self._build_sources()
+            for source in self.scenario_a.arrivals.sources:
+                self.sources[source.name].value = source.per_year
+            for path, mean in template.duration_means(self.scenario_a).items():
+                self.durations[path].value = mean
+        self._render_scenario_downloads()
+
+    def _build_sources(self) -> None:
+        """One referrals field per source of A (rebuilt when A has other sources)."""
+        names = [s.name for s in self.scenario_a.arrivals.sources]
+        if names == list(self.sources):
+            return
+        self.sources, rows = {}, []
+        for name in names:
+            box = widgets.BoundedFloatText(min=0, max=10_000_000, step=1, style=_WIDE_STYLE,
+                                           layout=_WIDE_FIELD)
+            box.add_class("tyo-source").add_class(f"tyo-source-{_css(name)}")
+            box.observe(self._on_source, names="value")
+            self.sources[name] = box
+            help_text = widgets.HTML()
+            rows.append(widgets.VBox([box, help_text]).add_class("tyo-field"))
+        self.source_box.children = rows
+        self._label_sources()
+
+    def _label_sources(self) -> None:
+        for name, row in zip(self.sources, self.source_box.children, strict=True):
+            key = _SOURCE_KEYS.get(name)
+            shown = self._t(key) if key else name
+            self.sources[name].description = self._t("planner.param.source", source=shown)
+            help_id = f"tyo-help-source-{_css(name)}"
+            row.children[1].value = (f'<div class="tyo-help-text" id="{help_id}">'
+                                     f'{esc(self._t("planner.help.source"))}</div>')
+
+    def _on_source(self, _: Any) -> None:
+        """A source edited: the total follows."""
+        if self._syncing:
+            return
+        with self._sync():
+            self.referrals.value = round(sum(self.source_values().values()), 3)
+        self._render_scenario_downloads()
+
+    def _on_total(self, change: dict[str, Any]) -> None:
+        """The total edited: every source is scaled in proportion."""
+        if self._syncing:
+            return
+        current = self.source_values()
+        before, total = sum(current.values()), float(change["new"])
+        scaled = {k: round(v * total / before if before > 0 else total / len(current), 3)
+                  for k, v in current.items()}
+        largest = max(scaled, key=lambda k: scaled[k])
+        scaled[largest] = round(scaled[largest] + total - sum(scaled.values()), 9)
+        with self._sync():
+            for name, value in scaled.items():
+                self.sources[name].value = value
+        self._render_scenario_downloads()
+
+    def source_values(self) -> dict[str, float]:
+        """Referrals a year by source, as edited."""
+        return {name: box.value for name, box in self.sources.items()}
+
+    def duration_values(self) -> dict[str, float]:
+        """Mean durations (days) of the main stages, as edited."""
+        return {path: box.value for path, box in self.durations.items()}
 
     def parameters(self) -> dict[str, float]:
         """The edited key numbers; fields left as shown give back A's exact values."""
@@ -261,8 +539,43 @@ class PlannerApp(RunView):
 
     @property
     def scenario_b(self) -> Scenario:
-        """A with the edited key numbers (validated; raises ScenarioError)."""
-        return planner.edited_scenario(self.scenario_a, self.parameters())
+        """A with the edited numbers (validated; raises ScenarioError): the key numbers,
+        referrals by source (which carry the total) and the mean durations."""
+        params = dict(self.parameters())
+        params.pop("referrals_per_year")  # the sources carry it
+        b = planner.edited_scenario(self.scenario_a, params)
+        changes = template.county_changes(self.scenario_a, self.source_values(),
+                                          self.duration_values())
+        return b.with_changes(changes) if changes else b
+
+    def _render_scenario_downloads(self) -> None:
+        """Links to the edited scenario and to A's commented template, as YAML files that the
+        upload above reads back (each field explained; edited fields cited as the county's)."""
+        if self._syncing or not self.sources:
+            return
+        try:
+            b = self.scenario_b
+        except ValueError as exc:
+            self.saved_scenario, self.scenario_files = None, {}
+            self.scenario_downloads.value = (
+                f'<p class="tyo-note">{esc(self._t("planner.download.invalid", message=exc))}</p>')
+            return
+        a = self.scenario_a
+        saved = template.cite_changes(a, b, self._t("planner.download.own_number"))
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", saved.name).strip("-.") or "scenario"
+        files = [("tyo-dl-scenario-yaml", f"{name}.yaml",
+                  template.scenario_yaml(saved, self.lang, based_on=a.name),
+                  "planner.download.scenario_yaml"),
+                 ("tyo-dl-template-yaml", "scenario-template.yaml",
+                  template.scenario_yaml(a, self.lang, based_on=a.name),
+                  "planner.download.template_yaml")]
+        self.saved_scenario = saved
+        self.scenario_files = {filename: text.encode("utf-8") for _, filename, text, _ in files}
+        links = "".join(planner.download_link(filename, text.encode("utf-8"), "application/x-yaml",
+                                              self._t(label), link_id)
+                        for link_id, filename, text, label in files)
+        self.scenario_downloads.value = (f"<div>{links}</div><p class=\"tyo-note\">"
+                                         f"{esc(self._t('planner.download.save_note'))}</p>")
 
     def _show_scenario(self) -> None:
         s = self.scenario_a
@@ -275,6 +588,9 @@ class PlannerApp(RunView):
                           days=plots.amount(s.horizon_days, lang))
         desc = f"<br><em>{esc(s.description)}</em>" if s.description else ""
         self.scenario_info.value = f"<p>{esc(summary)}{desc}</p>"
+        keys = _PRESET_KEYS.get(self.preset.value or "")
+        self.preset_about.value = (f"<p><strong>{esc(self._t(keys[0]))}</strong>: "
+                                   f"{esc(self._t(keys[1]))}</p>" if keys else "")
 
     # -- errors -----------------------------------------------------------------------------
 
@@ -317,6 +633,7 @@ class PlannerApp(RunView):
         self.reps = reps
         self._render_results()
         self._render_downloads()
+        self._mark(self.results_mark)
         self._done(b.name, n, seconds, notes)
 
     def run_comparison(self) -> None:
@@ -329,6 +646,7 @@ class PlannerApp(RunView):
         self.comparison = cmp
         self._render_comparison()
         self._render_downloads()
+        self._mark(self.compare_mark)
         self._done(f"A/B {a.name}", 2 * n, seconds, notes)
 
     def run_sweep(self) -> None:
@@ -339,10 +657,12 @@ class PlannerApp(RunView):
         target = f"{planner.SWEEP_KPI}<={self.sweep_target.value}"
         self._announce(n * len(values), b)
         result, seconds, notes = self._timed(lambda: min_staffing(
-            b, "ips.coaches", values, target, n, self.seed.value, jobs=1, progress=self._tick))
+            b, "ips.coaches", values, target, n, self.seed.value, jobs=1, progress=self._tick,
+            max_replications=refinement_cap(n)))
         self.sweep_result = result
         self._render_sweep()
         self._render_downloads()
+        self._mark(self.sweep_mark)
         self._done(b.name, n * len(result.points), seconds, notes)
 
     # -- rendering from stored results ----------------------------------------------------
@@ -379,6 +699,11 @@ class PlannerApp(RunView):
                                        self.sweep_rows or None)
         self.download_files = {name: data for _, name, data, _ in files}
         self.downloads.value = planner.downloads_html(files, self.lang)
+
+
+def _css(name: str) -> str:
+    """A name as a CSS class part: lower-case letters, digits and '-'."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "x"
 
 
 def planner_app(lang: str = "en", scenario: str = "varsinais-suomi", replications: int = 10,

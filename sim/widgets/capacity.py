@@ -19,7 +19,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from sim import planner, plots
-from sim.experiment import min_staffing, replicate
+from sim.experiment import min_staffing, refinement_cap, replicate
 from sim.learning.text import t
 from sim.scenario import Scenario, preset
 from sim.widgets.base import RunView, esc, image_widget, show_figure
@@ -234,7 +234,7 @@ class CapacityDashboard(RunView):
         self._say(self._t("planner.status.running", runs=n * len(values)))
         result, seconds, notes = self._timed(lambda: min_staffing(
             scenario, "ips.coaches", values, target, n, self.seed, jobs=1,
-            progress=self._tick))
+            progress=self._tick, max_replications=refinement_cap(n)))
         self.result = result
         self.answer_data = planner.staffing_answer(result, self.lang)
         self.answer.value = (f"<p>{esc(self.answer_data['text'])}</p>"
