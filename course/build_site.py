@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import copy
 import html
 import os
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import nbformat
@@ -131,6 +133,20 @@ def write_index(out_dir: Path, pages: dict[str, list[tuple[str, str]]]) -> Path:
     return index
 
 
+@contextlib.contextmanager
+def _env(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable for the kernels started inside the block, then restore it."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
 def _execute_plain(path: Path, timeout: int) -> tuple[dict | None, str | None]:
     """:func:`execute` in a worker thread: (the notebook, None), or (None, the error as text)."""
     try:
@@ -155,7 +171,10 @@ def build_site(out_dir: Path, course_dir: Path = COURSE_DIR, langs: Sequence[str
     # Each notebook runs in a kernel process of its own; a thread per core waiting on one keeps
     # every core busy (a kernel spends most of a short notebook starting up and importing).
     workers = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+    # The quizzes save a learner's progress (sim/learning/progress.py); the builder is not a
+    # learner, so the kernels keep theirs in a folder that goes away after the build.
+    with tempfile.TemporaryDirectory(prefix="site-progress-") as store, _env("TYOKYKY_PROGRESS_DIR", store), \
+            concurrent.futures.ThreadPoolExecutor(workers) as pool:
         running = [pool.submit(_execute_plain, path, timeout) for path in paths]
         for path, future in zip(paths, running):
             lang = path.parent.name

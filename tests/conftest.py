@@ -87,3 +87,17 @@ def no_simulation(monkeypatch):
         raise AssertionError("simulated before all arguments were checked")
     monkeypatch.setattr(sim.experiment, "_execute", refuse)
     monkeypatch.setattr(sim.experiment, "run", refuse)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _progress_store_outside_home(tmp_path_factory):
+    """Quiz views save learners' progress (sim.learning.progress): never in the tester's home."""
+    import os
+
+    old = os.environ.get("TYOKYKY_PROGRESS_DIR")
+    os.environ["TYOKYKY_PROGRESS_DIR"] = str(tmp_path_factory.mktemp("progress"))
+    yield
+    if old is None:
+        os.environ.pop("TYOKYKY_PROGRESS_DIR", None)
+    else:
+        os.environ["TYOKYKY_PROGRESS_DIR"] = old

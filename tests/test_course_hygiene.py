@@ -32,7 +32,7 @@ BRACKETED_CODE = re.compile(r"\[\s*[SC]\d+\b[^\]]*\]")
 HEADINGS = {
     "en": {"objectives": "## Learning objectives", "quiz": "## Self-check quiz",
            "summary": "## Summary", "sources": "## Sources"},
-    "fi": {"objectives": "## Oppimistavoitteet", "quiz": "## Itsearviointi",
+    "fi": {"objectives": "## Oppimistavoitteet", "quiz": "## Tarkista osaamisesi",
            "summary": "## Yhteenveto", "sources": "## Lähteet"},
 }
 FICTIONAL = {"en": "fictional", "fi": "kuvitteellinen"}
@@ -46,7 +46,7 @@ UNCONFIRMED_CLAIMS = [
     re.compile(r"\b115\s*[–-]\s*125\b"),  # exemplary-fidelity cut-off
     re.compile(r"\b150\s*(€|euro)", re.I),  # social-assistance earnings rule
     re.compile(r"two or three (meetings|sessions)|kahdessa tai kolmessa tapaamisessa", re.I),  # SV3
-    re.compile(r"weekly supervision|viikoittai\w* työnohjau", re.I),  # O4, O5
+    re.compile(r"weekly supervision|viikoittai\w* (työnohjau|asiakaslähtöi\w* ohjau)", re.I),  # O4, O5
     re.compile(r"before the job starts|ennen työn alkua", re.I),  # SV1's timing of counselling
 ]
 

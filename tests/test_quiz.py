@@ -88,7 +88,7 @@ def test_quiz_files_hold_no_plain_answer_fields(quiz_id):
         assert word not in text
     for q in raw(quiz_id)["questions"]:
         assert set(q) <= {"id", "kind", "prompt", "options", "key", "sources", "unit", "decimals",
-                          "tolerance", "explanation"}
+                          "tolerance", "explanation", "hint"}
 
 
 @pytest.mark.parametrize("quiz_id", QUIZZES)
@@ -240,7 +240,7 @@ def test_cli_prints_hashes_and_validates(capsys):
     assert quizlib.main(["validate"]) == 0
     assert quizlib.main(["show", "m02", "--lang", "fi"]) == 0
     shown = capsys.readouterr().out
-    assert "Itsearviointi" in shown
+    assert "Tarkista osaamisesi" in shown
     assert not re.search(r"[0-9a-f]{64}", shown)  # show never prints the keys
 
 
@@ -263,19 +263,88 @@ def test_widget_shows_full_score_for_the_intended_answers(quiz_id):
         assert "✔ Oikein." in question_view.feedback.value
 
 
-def test_widget_marks_wrong_choices_and_explains_them():
-    view = quiz("m01", lang="en")
+def test_widget_after_a_wrong_try_explains_the_chosen_option_gives_a_hint_and_hides_the_answer():
+    view = quiz("m01", lang="en", store=False)
     view.questions["employment_services"].control.value = "kela"
     view.questions["willing"].control.value = "20"
     view.check_button.click()
     feedback = view.questions["employment_services"].feedback.value
-    assert "✘ Not quite." in feedback
+    assert "✘ Not yet." in feedback
     assert "you chose this, but it is not right" in feedback
-    assert "this is also right" in feedback  # the missed right option is pointed out
-    assert "Kela handles benefits and vocational rehabilitation" in feedback
-    assert "about 65,000 people" in view.questions["willing"].feedback.value
+    assert "Kela handles benefits and vocational rehabilitation" in feedback  # the chosen option's why
+    qz = load_quiz("m01")
+    right_text = qz.question("employment_services").option("municipalities").explanation["en"]
+    assert right_text not in feedback and "right, but you did not choose it" not in feedback
+    assert "Hint:" in feedback
+    assert view.questions["employment_services"].show_button.layout.display is None
+    numeric = view.questions["willing"].feedback.value
+    assert "65,000" not in numeric and "Hint:" in numeric  # the numeric explanation gives the answer
     assert "0 / 6 right" in view.score.value
     assert view.results["employment_services"].correct is False
+
+
+def test_widget_counts_a_right_answer_after_a_retry_and_reveals_after_two_wrong_tries():
+    view = quiz("m01", lang="en", store=False)
+    services_q, willing = view.questions["employment_services"], view.questions["willing"]
+    services_q.set_answer("kela")
+    willing.set_answer(20)
+    view.check()
+    view.check()  # the same answers again are not new tries
+    assert services_q.wrong_tries == 1 and not services_q.revealed
+    services_q.set_answer("municipalities")
+    willing.set_answer(30)
+    view.check()
+    assert view.results["employment_services"].correct and services_q.revealed
+    assert "✔ Right." in services_q.feedback.value
+    assert services_q.show_button.layout.display == "none"
+    assert willing.revealed and willing.wrong_tries == quizlib.MAX_WRONG_TRIES
+    assert "after 2 tries" in willing.feedback.value and "about 65,000 people" in willing.feedback.value
+    assert not view.results["willing"].correct
+
+
+def test_show_the_answer_button_reveals_one_question():
+    view = quiz("m00", lang="fi", store=False)
+    run_cell = view.questions["run_cell"]
+    run_cell.set_answer("save")
+    view.check()
+    run_cell.show_button.click()
+    assert run_cell.revealed
+    assert "Vastaus perusteluineen" in run_cell.feedback.value
+    assert "oikein, mutta et valinnut tätä" in run_cell.feedback.value
+    assert "myös tämä on oikein" not in run_cell.feedback.value
+
+
+def test_teach_hides_the_right_option_until_revealed():
+    qz = load_quiz("m03")
+    first = quizlib.teach(qz, "pohjois_savo_team", ["monthly_meeting"], "en")
+    assert not first.revealed and not first.chosen and "something is missing" in first.note
+    assert first.hint  # m03's questions have written hints
+    second = quizlib.teach(qz, "pohjois_savo_team", ["monthly_meeting", "team_leader"], "en",
+                           wrong_before=1, max_wrong=3)
+    assert [o.option_id for o in second.chosen] == ["team_leader"] and not second.revealed
+    third = quizlib.teach(qz, "pohjois_savo_team", ["team_leader"], "en", wrong_before=2, max_wrong=3)
+    assert third.revealed and third.wrong_tries == 3
+    assert {o.option_id for o in third.feedback.options if o.verdict == "missed"} == set(
+        intended("m03", "pohjois_savo_team"))
+
+
+def test_a_question_without_a_hint_gets_the_generic_one(tmp_path, monkeypatch):
+    _write_quiz(tmp_path, monkeypatch, _body([answer_hash("t01", "q1", "a")]))
+    try:
+        attempt = quizlib.teach(load_quiz("t01"), "q1", "b", "fi")
+    finally:
+        load_quiz.cache_clear()
+    assert attempt.hint.startswith("Etsi kysymyksen aihe")
+
+
+@pytest.mark.parametrize("quiz_id", QUIZZES)
+def test_every_quiz_has_a_hint_for_every_question_in_both_languages(quiz_id):
+    for q in raw(quiz_id)["questions"]:
+        assert all(str(q["hint"][lang]).strip() for lang in LANGUAGES), q["id"]
+    for q in load_quiz(quiz_id).questions:
+        assert q.hint is not None
+        for option in q.options:  # a hint points to the module, it does not give the answer away
+            assert option.explanation["en"] not in q.hint["en"]
 
 
 def test_widget_multiple_choice_uses_one_checkbox_per_option():

@@ -86,6 +86,7 @@ def test_unconfirmed_band_cut_offs_are_flagged():
     assert view.score.band == "exemplary" and "cut-off is unconfirmed" in view.summary.value
     view.set_ratings({i: 2 for i in fidelity.ITEM_IDS})
     assert view.score.band == "not_supported_employment" and "cut-off is unconfirmed" in view.summary.value
+    assert "name is unconfirmed" in view.summary.value  # the band's name has no source either
     view.set_ratings({i: 4 for i in fidelity.ITEM_IDS})
     assert "unconfirmed" not in view.summary.value.split("Band")[1].split("</p>")[0]
 
@@ -305,7 +306,7 @@ def test_pension_limit_uses_the_share_and_the_floor():
 def test_finnish_sums_and_shares_are_written_the_finnish_way():
     view = benefits_calculator(lang="fi", benefit=1500, earnings=200, prior_earnings=3000)
     assert "Etuus tulojen jälkeen: 1\u00a0400,00 € kuukaudessa." in view.result.value
-    assert ("Ansioraja: 1\u00a0200,00 € kuukaudessa (40\u00a0% aiemmista ansioista, "
+    assert ("Ansioraja: 1\u00a0200,00 € kuukaudessa (40\u00a0% vakiintuneista ansioista, "
             "vähintään vuoden 2024 alaraja 976,59 €).") in view.pension_result.value
 
 

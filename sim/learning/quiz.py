@@ -14,6 +14,11 @@ Three kinds of question:
 * ``numeric``  – a number; the key is the hash of the answer in units of
   ``10**-decimals`` and answers within ``tolerance`` such units are accepted.
 
+Quizzes teach: :func:`teach` checks one try and, after a wrong one, explains only the
+option(s) the learner chose and gives the question's ``hint`` (optional in the YAML, en and fi;
+a generic "read the explanation and try again" where there is none). The right answer is shown
+only after :data:`MAX_WRONG_TRIES` wrong tries or when the learner asks for it.
+
 Authors get keys with ``python -m sim.learning.quiz key m01 q2 b`` (see :func:`main`).
 """
 
@@ -24,7 +29,7 @@ import hashlib
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -35,12 +40,14 @@ from sim.learning.text import DATA_DIR, Bilingual, bilingual, check_language, t
 __all__ = [
     "QUIZ_DIR",
     "KINDS",
+    "MAX_WRONG_TRIES",
     "Option",
     "Question",
     "Quiz",
     "OptionFeedback",
     "QuestionFeedback",
     "Score",
+    "Try",
     "answer_hash",
     "available_quizzes",
     "check_answer",
@@ -48,11 +55,13 @@ __all__ = [
     "load_quiz",
     "parse_number",
     "score",
+    "teach",
     "main",
 ]
 
 QUIZ_DIR = DATA_DIR / "quizzes"
 KINDS = ("single", "multiple", "numeric")
+MAX_WRONG_TRIES = 2  # the right answer is shown after this many wrong tries
 _ID = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -79,6 +88,7 @@ class Question:
     decimals: int = 0
     tolerance: int = 0  # in units of 10**-decimals
     sources: tuple[str, ...] = ()
+    hint: Bilingual | None = None  # shown after a wrong try; points to where the module explains it
 
     def option(self, option_id: str) -> Option:
         for option in self.options:
@@ -180,6 +190,7 @@ def _parse_question(quiz_id: str, raw: Mapping[str, Any], where: str) -> Questio
         prompt=bilingual(raw.get("prompt"), f"{where}.prompt"),
         key=key,
         sources=_sources(raw.get("sources"), f"{where}.sources"),
+        hint=bilingual(raw["hint"], f"{where}.hint") if raw.get("hint") is not None else None,
     )
     if kind == "numeric":
         decimals, tolerance = int(raw.get("decimals", 0)), int(raw.get("tolerance", 0))
@@ -331,6 +342,69 @@ def check_answer(quiz: Quiz, question_id: str, answer: Any, lang: str = "en") ->
         message=t("quiz.correct" if correct else "quiz.incorrect", lang),
         options=tuple(options),
     )
+
+
+@dataclass(frozen=True)
+class Try:
+    """One checked try of one question, as a teaching quiz shows it.
+
+    ``revealed`` is true when the right answer is shown (after a right answer, after
+    ``max_wrong`` wrong tries, or on request); only then does ``feedback`` explain every option.
+    Otherwise, after a wrong try, ``chosen`` explains the options the learner chose that are not
+    right, ``note`` says what else is known without giving the answer away, and ``hint`` points
+    to where the module explains it.
+    """
+
+    question_id: str
+    answered: bool
+    correct: bool
+    wrong_tries: int  # wrong tries so far, this one included
+    revealed: bool
+    message: str
+    feedback: QuestionFeedback
+    chosen: tuple[OptionFeedback, ...] = ()
+    note: str = ""
+    hint: str = ""
+
+
+def teach(quiz: Quiz, question_id: str, answer: Any, lang: str = "en", *, wrong_before: int = 0,
+          reveal: bool = False, max_wrong: int = MAX_WRONG_TRIES) -> Try:
+    """Check one try of a question and decide what the learner may see.
+
+    *wrong_before* is the number of earlier wrong tries; *reveal* asks for the answer.
+    """
+    q = quiz.question(question_id)
+    result = check_answer(quiz, question_id, answer, lang)
+    if reveal:
+        return Try(q.id, result.answered, result.correct, wrong_before, True,
+                   t("quiz.revealed", lang), _revealed(quiz, q, result, lang))
+    if not result.answered:
+        return Try(q.id, False, False, wrong_before, False, result.message, result)
+    if result.correct:
+        return Try(q.id, True, True, wrong_before, True, result.message, result)
+    wrong = wrong_before + 1
+    if wrong >= max_wrong:
+        return Try(q.id, True, False, wrong, True, t("quiz.revealed_after", lang, tries=wrong), result)
+    chosen = tuple(o for o in result.options if o.verdict == "wrong")
+    note = ""
+    if q.kind == "multiple" and not chosen:
+        note = t("quiz.some_missing", lang)
+    elif q.kind == "multiple":
+        note = t("quiz.some_wrong", lang)
+    hint = q.hint[lang] if q.hint else t("quiz.hint_generic", lang)
+    return Try(q.id, True, False, wrong, False, t("quiz.try_again", lang), result, chosen, note, hint)
+
+
+def _revealed(quiz: Quiz, q: Question, result: QuestionFeedback, lang: str) -> QuestionFeedback:
+    """Feedback that shows the right answer even when nothing (or a wrong number) was entered."""
+    if q.kind == "numeric":
+        return replace(result, explanation=q.explanation[lang] if q.explanation else "")
+    if result.options:
+        return result
+    right = correct_option_ids(quiz, q)
+    options = tuple(OptionFeedback(o.id, False, o.id in right, "missed" if o.id in right else "neutral",
+                                   o.text[lang], o.explanation[lang]) for o in q.options)
+    return QuestionFeedback(q.id, False, False, result.message, options)
 
 
 def score(feedback: Iterable[QuestionFeedback]) -> Score:

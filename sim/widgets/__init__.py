@@ -9,7 +9,10 @@ pass ``lang="fi"``. One module per concept:
 * :mod:`sim.widgets.base` – :class:`View` (language and a static HTML snapshot that the offline
   course site shows without a kernel), :class:`RunView` (status line, progress bar, a guarded
   run), escaping and pictures with alt text;
-* :mod:`sim.widgets.quiz` – ``quiz("m01", lang="fi")``, the self-check quiz;
+* :mod:`sim.widgets.quiz` – ``quiz("m01", lang="fi")``, the self-check quiz that lets a learner try
+  again and saves their progress;
+* :mod:`sim.widgets.progress` – module 0: ``my_progress(lang="fi")``, the learner's own progress,
+  what to study next and their completion record;
 * :mod:`sim.widgets.services` – modules 0–3: learning path, service navigator, assessment
   explorer and role matcher (the service system);
 * :mod:`sim.widgets.pathway_comparison` – module 4: the stepwise and IPS pathways on one timeline;
@@ -31,6 +34,7 @@ from sim.widgets.employers import EmployerPlanner, employer_planner
 from sim.widgets.fidelity import FidelityForm, fidelity_form
 from sim.widgets.impact import ImpactCalculator, impact_calculator
 from sim.widgets.pathway_comparison import PathwayComparisonView, pathway_comparison, pathway_figure
+from sim.widgets.progress import ProgressView, my_progress
 from sim.widgets.quiz import QuestionView, QuizView, quiz
 from sim.widgets.services import (
     AssessmentExplorer,
@@ -46,6 +50,7 @@ from sim.widgets.services import (
 __all__ = [
     "View", "RunView",
     "quiz", "QuizView", "QuestionView",
+    "my_progress", "ProgressView",
     "learning_path", "LearningPath",
     "service_navigator", "ServiceNavigator",
     "assessment_explorer", "AssessmentExplorer",

@@ -225,8 +225,10 @@ class FidelityForm(View):
         for i, sec in enumerate(fidelity.SECTIONS):
             self.accordion.set_title(i, s.subtotal_label(sec.key, lang))
         band = next(b for b in fidelity.BANDS if b.key == s.band)
-        cutoff = f' <span style="color:#a60">({esc(self._t("fidelity_form.cutoff_unconfirmed"))})</span>' \
-            if band.unconfirmed else ""
+        # a band without a source has an unconfirmed name as well as an unconfirmed cut-off
+        flags = ([self._t("fidelity_form.name_unconfirmed")] if not band.sources else []) \
+            + ([self._t("fidelity_form.cutoff_unconfirmed")] if band.unconfirmed else [])
+        cutoff = f' <span style="color:#a60">({esc("; ".join(flags))})</span>' if flags else ""
         months = number(fidelity.review_cadence_months(s.total), lang)
         rows = []
         for p in self.priorities:
