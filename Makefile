@@ -86,6 +86,7 @@ bench: $(STAMP) bwrap
 	$(BIN)/python benchmarks/bench_sim.py
 	$(BIN)/python benchmarks/bench_grading.py
 	$(BIN)/python benchmarks/bench_precision.py
+	$(BIN)/python benchmarks/bench_dask.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks

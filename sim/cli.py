@@ -6,6 +6,7 @@
     worksim run PRESET_OR_FILE --replications 20 --seed 1 --out DIR
     worksim sweep PRESET_OR_FILE --vary ips.coaches=6:16 --target "ips_wait_days.p90<=30"
     worksim compare PRESET_OR_FILE --alt "plus2:ips.coaches+=2" --alt "cap15:ips.caseload_per_coach=15"
+    worksim compare base.yaml county.yaml [more.yaml] -n 20    # saved scenarios side by side
     worksim warmup PRESET_OR_FILE --series ips_waiting
     worksim brief RUN_SWEEP_OR_COMPARE_FOLDER --lang fi
     worksim fit referrals.csv --out arrivals.yaml --plot plots/
@@ -18,6 +19,7 @@ output folder is created; ``--overwrite`` never replaces an input file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import math
 import os
@@ -147,6 +149,26 @@ def _check_common(args: argparse.Namespace) -> None:
     if args.jobs > experiment.MAX_JOBS:
         raise ValueError(f"--jobs {args.jobs:,}: at most {experiment.MAX_JOBS} worker processes; "
                          "give the number of cores, or 0 for all of them.")
+    dask = (f"--scheduler {args.scheduler}" if args.scheduler is not None
+            else f"--workers {args.workers}" if args.workers is not None else None)
+    if dask is not None and args.jobs > 1:
+        raise ValueError(f"--jobs {args.jobs} and {dask}: give one of them; on Dask the "
+                         "cluster's workers run the replications (--workers N starts N).")
+    if args.workers is not None and not 1 <= args.workers <= experiment.MAX_JOBS:
+        raise ValueError(f"--workers {args.workers:,}: give a whole number from 1 to "
+                         f"{experiment.MAX_JOBS} (local Dask worker processes, one thread each).")
+    if args.scheduler is not None:
+        from .cluster import check_address
+        check_address(args.scheduler)
+
+
+def _dask(args: argparse.Namespace) -> Any:
+    """The Dask client for --scheduler or --workers (None without them: the local process
+    pool), connected after every argument is checked and closed when the command ends."""
+    if args.scheduler is None and args.workers is None:
+        return None
+    from .cluster import dask_client
+    return args.cleanup.enter_context(dask_client(args.scheduler, args.workers))
 
 
 def _warn_unstable(s: Scenario) -> None:
@@ -231,6 +253,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_common(args)
     s = _scenario(args)
     from . import report  # matplotlib loads here, after the input is checked (not for validate)
+    client = _dask(args)
     out = report.prepare_out_dir(args.out, s.name, overwrite=args.overwrite,
                                  writes=report.RUN_FILES, inputs=_input_file(args.scenario))
     _warn_unstable(s)
@@ -239,11 +262,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore", experiment.UnstableScenarioWarning)  # printed above
         if precision is None:
             reps = experiment.replicate(s, args.replications, args.seed, jobs=args.jobs,
-                                        progress=_progress(args))
+                                        progress=_progress(args), client=client)
         else:
             reps = experiment.replicate_to_precision(
                 s, precision, args.seed, max_replications=args.max_replications, jobs=args.jobs,
-                progress=_progress(args))
+                progress=_progress(args), client=client)
     wall = time.perf_counter() - started
     report.write_run(reps, out, command=" ".join(["worksim", *sys.argv[1:]]),
                      wall_seconds=wall, lang=args.lang)
@@ -331,6 +354,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     _check_runs(points, f"{points:,} grid points", args.replications,
                 "give fewer replications or fewer --vary values (a larger STEP)")
     target = _parse_target(args.target)
+    staffing = target is not None and len(vary) == 1 and next(iter(vary)) in experiment.STAFF_PARAMETERS
+    precision, cap = _check_sweep_precision(args, staffing)
     for combo in itertools.product(*vary.values()):  # every grid point is valid
         point = dict(zip(vary, combo))
         try:
@@ -338,16 +363,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         except ScenarioError as exc:
             shown = ", ".join(f"{k}={v:g}" for k, v in point.items())
             raise ScenarioError(f"--vary: the grid point {shown} is not valid: {exc}") from None
+    client = _dask(args)
     out = report.prepare_out_dir(args.out, f"{s.name}-sweep", overwrite=args.overwrite,
                                  writes=report.SWEEP_FILES, inputs=_input_file(args.scenario))
-    if target is not None and len(vary) == 1 and next(iter(vary)) in experiment.STAFF_PARAMETERS:
+    if staffing:
         param = next(iter(vary))
         result = experiment.min_staffing(s, param, vary[param], target, args.replications,
                                          args.seed, jobs=args.jobs, progress=_progress(args),
-                                         max_replications=experiment.refinement_cap(args.replications))
+                                         max_replications=cap, precision=precision,
+                                         client=client)
     else:
         result = experiment.sweep(s, vary, args.replications, args.seed, target=target,
-                                  jobs=args.jobs, progress=_progress(args))
+                                  jobs=args.jobs, progress=_progress(args), client=client)
     kpis = [target.kpi] if target else []
     kpis += [k for k in ("ips_wait_days.p90", "ips_wait_days.mean", "coach_caseload_utilisation",
                          "assessment_wait_days.p90", "employed_within_365d_share") if k not in kpis]
@@ -379,6 +406,47 @@ def cmd_sweep(args: argparse.Namespace) -> int:
               "the target got more).")
     print(f"\nWrote sweep.csv, sweep.xlsx{' and capacity.png' if len(vary) == 1 else ''} to {out}/")
     return 0
+
+
+def _check_sweep_precision(args: argparse.Namespace, staffing: bool) -> tuple[float, int]:
+    """--precision and --max-replications of ``sweep``: the staffing search's refinement of the
+    values whose CI straddles the target (min_staffing's precision and max_replications)."""
+    given = [f"--{k.replace('_', '-')}" for k in ("precision", "max_replications")
+             if getattr(args, k) is not None]
+    if given and not staffing:
+        raise ValueError(f"{' and '.join(given)}: only for a staffing search (one --vary of "
+                         f"{', '.join(experiment.STAFF_PARAMETERS)} with --target), whose values "
+                         "near the target get more replications; leave it out here.")
+    precision = 0.05
+    if args.precision is not None:
+        try:
+            precision = experiment.parse_precision(args.precision)
+        except ValueError as exc:
+            raise ValueError(f"--{exc}") from None
+    cap = (experiment.refinement_cap(args.replications) if args.max_replications is None
+           else args.max_replications)
+    if not max(2, args.replications) <= cap <= experiment.MAX_REPLICATIONS:
+        raise ValueError(f"--max-replications {cap}: give a whole number from "
+                         f"{max(2, args.replications)} (--replications) to "
+                         f"{experiment.MAX_REPLICATIONS:,}.")
+    return precision, cap
+
+
+def _other_scenarios(args: argparse.Namespace, base: Scenario) -> dict[str, Scenario]:
+    """The scenario files or presets after the first, each with the same --set and
+    --horizon-days as the base, named by their ``name`` (made unique)."""
+    out: dict[str, Scenario] = {}
+    for text in args.others:
+        s = _load(text)
+        changes = _parse_set(args.set or [], s)
+        if args.horizon_days is not None:
+            changes["horizon_days"] = args.horizon_days
+        s = s.with_changes(changes) if changes else s
+        name, n = s.name, 2
+        while name in out or name == base.name:
+            name, n = f"{s.name}-{n}", n + 1
+        out[name] = s
+    return out
 
 
 def _parse_alts(specs: Sequence[str], base: Scenario) -> dict[str, Scenario]:
@@ -419,20 +487,32 @@ def _check_kpis(kpis: Sequence[str]) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     _check_common(args)
     base = _scenario(args)
-    alts = _parse_alts(args.alt, base)
-    _check_runs(1 + len(alts), f"{1 + len(alts)} scenarios (the base and each --alt)",
-                args.replications, "give fewer replications or fewer --alt")
+    alts = _other_scenarios(args, base)
+    for name, alt in _parse_alts(args.alt or [], base).items():
+        if name in alts:
+            raise ValueError(f"--alt {name}:…: the name {name!r} is already a scenario given "
+                             "after the base; choose another name.")
+        alts[name] = alt
+    if not alts:
+        raise ValueError("compare: nothing to compare with the base; give more scenario files or "
+                         "presets after it (worksim compare base.yaml county.yaml) or --alt "
+                         "NAME:CHANGES (e.g. --alt plus2:ips.coaches+=2).")
+    _check_runs(1 + len(alts), f"{1 + len(alts)} scenarios (the base and each alternative)",
+                args.replications, "give fewer replications or fewer alternatives")
     kpis = args.kpi or ["ips_wait_days.mean", "ips_wait_days.p90", "employed_within_365d_share",
                         "coach_caseload_utilisation"]
     _check_kpis(kpis)
+    client = _dask(args)
     out = None
     if args.out is not None:  # only with --out: the command wrote no folder before
         from . import report
         out = report.prepare_out_dir(args.out, f"{base.name}-compare", overwrite=args.overwrite,
-                                     writes=report.COMPARE_FILES, inputs=_input_file(args.scenario))
+                                     writes=report.COMPARE_FILES,
+                                     inputs=[p for text in (args.scenario, *args.others)
+                                             for p in _input_file(text)])
     started = time.perf_counter()
     cmp = experiment.compare(base, alts, args.replications, args.seed, jobs=args.jobs,
-                             progress=_progress(args))
+                             progress=_progress(args), client=client)
     print(f"Paired differences (alternative − {base.name}), {args.replications} replications "
           "with common random numbers:")
     print(f"{'scenario':14s} {'metric':34s} {'base':>10s} {'alt':>10s} {'diff':>10s} "
@@ -463,6 +543,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
         raise ValueError(f"--window {args.window}: give a whole number of weeks from 1 to "
                          f"{samples - 1} (the {s.horizon_days:g}-day run has {samples} weekly "
                          "samples).")
+    client = _dask(args)
     out = None
     if args.out is not None:
         out = report.prepare_out_dir(args.out, f"{s.name}-warmup", overwrite=args.overwrite,
@@ -471,7 +552,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", experiment.UnstableScenarioWarning)  # printed above
         analysis = experiment.warmup_analysis(s, args.series, args.replications, args.seed,
-                                              args.window, jobs=args.jobs)
+                                              args.window, jobs=args.jobs, client=client)
     print(f"{s.name}: MSER-5 suggests a warm-up of about {analysis['suggested_warmup_days']:.0f} "
           f"days for '{args.series}' (Welch window {args.window} weeks).")
     if out is not None:
@@ -567,6 +648,13 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--replications", "-n", type=int, default=reps)
         sp.add_argument("--seed", type=int, default=1)
         sp.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (0 = all cores)")
+        dask = sp.add_mutually_exclusive_group()
+        dask.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                          help="run the replications on this running Dask cluster (needs the "
+                          "dask extra); --jobs is then not used")
+        dask.add_argument("--workers", type=int, metavar="N",
+                          help="run the replications on a local Dask cluster of N worker "
+                          "processes (needs the dask extra); --jobs is then not used")
         sp.add_argument("--set", action="append", metavar="FIELD=VALUE",
                         help="change a field, e.g. --set ips.coaches=9 (repeatable)")
         sp.add_argument("--horizon-days", type=float)
@@ -594,13 +682,26 @@ def _parser() -> argparse.ArgumentParser:
                     f"parameters); at most {SWEEP_MAX_VALUES} values per parameter and "
                     f"{SWEEP_MAX_POINTS:,} grid points in all")
     sp.add_argument("--target", help='e.g. "ips_wait_days.p90<=30"')
+    sp.add_argument("--precision", metavar="P",
+                    help="staffing search: a value whose 95%% CI straddles the target gets more "
+                    "replications until the CI's half-width is within P of the target (e.g. 5%% "
+                    "or 0.05; default 5%%)")
+    sp.add_argument("--max-replications", type=int, metavar="N",
+                    help="staffing search: the most replications a value near the target gets "
+                    "(default 4 × --replications, at most "
+                    f"{experiment.PRECISION_CAP})")
     sp.add_argument("--out")
     sp.add_argument("--overwrite", action="store_true")
     sp.set_defaults(func=cmd_sweep)
 
     sp = sub.add_parser("compare", help="paired differences against the base (CRN)")
     common(sp, 20)
-    sp.add_argument("--alt", action="append", required=True, metavar="NAME:CHANGES")
+    sp.add_argument("others", nargs="*", metavar="SCENARIO",
+                    help="more presets or YAML files, each compared with the first (the base); "
+                    "give them before the options")
+    sp.add_argument("--alt", action="append", metavar="NAME:CHANGES",
+                    help="an alternative: the base with changes, e.g. plus2:ips.coaches+=2, or "
+                    "NAME:path/to/scenario.yaml (repeatable)")
     sp.add_argument("--kpi", action="append")
     sp.add_argument("--out", help="also write comparison.csv and compare.json to this folder")
     sp.add_argument("--overwrite", action="store_true")
@@ -641,7 +742,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        code = args.func(args)
+        with contextlib.ExitStack() as args.cleanup:  # e.g. a Dask cluster started for the command
+            code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, inside the try
         return code
     except BrokenPipeError:

@@ -14,6 +14,7 @@ import multiprocessing
 import operator
 import os
 import re
+import uuid
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -117,14 +118,18 @@ def _pool(jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
 
 
-def _execute(tasks: Iterable[tuple[Scenario, int, int]], count: int, jobs: int,
+def _execute(tasks: Iterable[tuple[Scenario, int, int]], count: int, jobs: int | Any,
              progress: bool | Callable[[int, int], None]) -> list[RunResult]:
-    """Run ``count`` tasks serially or in worker processes; results come back in task order.
+    """Run ``count`` tasks serially, in worker processes or on a Dask cluster; results come
+    back in task order.
 
-    ``tasks`` may be a generator: it is read as the work goes on, and at most a few tasks per
-    worker are waiting at a time, so memory grows with the results kept, not with a task list.
+    ``jobs`` is a number of worker processes, or a ``distributed.Client`` (anything with
+    ``submit``; the API functions pass it for ``jobs``): then the cluster's workers run the
+    tasks. ``tasks`` may be a generator: it is read as the work goes on, and at most a few tasks
+    per worker are waiting at a time, so memory grows with the results kept, not with a task list.
     """
-    jobs = _check_jobs(jobs)
+    client = jobs if callable(getattr(jobs, "submit", None)) else None
+    jobs = _check_jobs(jobs) if client is None else 1
     bar = None
     if progress is True:
         from tqdm.auto import tqdm
@@ -138,7 +143,11 @@ def _execute(tasks: Iterable[tuple[Scenario, int, int]], count: int, jobs: int,
 
     results: list[RunResult] = []
     try:
-        if jobs == 1 or count == 1:
+        if client is not None:
+            for i, r in enumerate(_in_order(_DaskSubmit(client), tasks, _dask_ahead(client))):
+                results.append(r)
+                tick(i)
+        elif jobs == 1 or count == 1:
             for i, t in enumerate(tasks):
                 results.append(_task(t))
                 tick(i)
@@ -157,7 +166,7 @@ def _execute(tasks: Iterable[tuple[Scenario, int, int]], count: int, jobs: int,
     return results
 
 
-def _in_order(pool: ProcessPoolExecutor, tasks: Iterable[tuple[Scenario, int, int]],
+def _in_order(pool: ProcessPoolExecutor | _DaskSubmit, tasks: Iterable[tuple[Scenario, int, int]],
               ahead: int) -> Iterator[RunResult]:
     """The pool's results in task order, with at most ``ahead`` tasks submitted and not yet
     collected (``pool.map`` would submit every task at once)."""
@@ -172,6 +181,33 @@ def _in_order(pool: ProcessPoolExecutor, tasks: Iterable[tuple[Scenario, int, in
     finally:
         for future in waiting:  # an error or an early stop: drop the work not yet started
             future.cancel()
+
+
+class _DaskSubmit:
+    """``pool.submit`` for a Dask client: every task gets a key of its own (``pure=False``
+    would do too; the key names the replication in the dashboard). A task is a pure function of
+    (scenario, seed, replication), so the scheduler may re-run one whose worker was lost and
+    get the identical result."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.token = uuid.uuid4().hex[:12]
+        self.counter = itertools.count()
+
+    def submit(self, fn: Callable[[Any], RunResult], task: tuple[Scenario, int, int]) -> Any:
+        scenario, seed, rep = task
+        key = f"worksim-run-{scenario.name}-s{seed}-r{rep}-{self.token}-{next(self.counter)}"
+        return self.client.submit(fn, task, key=key, pure=False)
+
+
+def _dask_ahead(client: Any) -> int:
+    """Tasks in flight on a Dask cluster: four per worker thread (at least eight, so that
+    workers that join later find work)."""
+    try:
+        threads = sum(client.nthreads().values())
+    except Exception:  # an odd client: the window only bounds memory
+        threads = 0
+    return max(8, 4 * threads)
 
 
 def _check_jobs(jobs: int | None) -> int:
@@ -216,13 +252,18 @@ def _check_reps(replications: int, groups: int = 1, what: str = "") -> None:
 
 
 def replicate(scenario: Scenario, replications: int = 10, seed: int = 1, *, jobs: int = 1,
-              progress: bool | Callable[[int, int], None] = False) -> Replications:
-    """Run ``replications`` independent replications of one scenario."""
+              progress: bool | Callable[[int, int], None] = False,
+              client: Any = None) -> Replications:
+    """Run ``replications`` independent replications of one scenario.
+
+    ``jobs`` worker processes run them (1: in this process); with ``client`` (a
+    ``distributed.Client``) the workers of that Dask cluster do instead, and ``jobs`` is
+    ignored. The results are the same either way."""
     _check_reps(replications)
     for message in stability_warnings(scenario):
         warnings.warn(message, UnstableScenarioWarning, stacklevel=2)
-    runs = _execute(((scenario, seed, r) for r in range(replications)), replications, jobs,
-                    progress)
+    runs = _execute(((scenario, seed, r) for r in range(replications)), replications,
+                    jobs if client is None else client, progress)
     return Replications(scenario, seed, tuple(runs))
 
 
@@ -367,7 +408,8 @@ def replicate_to_precision(scenario: Scenario, precision: float | str = 0.05, se
                            floors: Mapping[str, float] | None = None,
                            batch: int = PRECISION_BATCH,
                            max_replications: int = PRECISION_CAP, jobs: int = 1,
-                           progress: bool | Callable[[int, int], None] = False) -> Replications:
+                           progress: bool | Callable[[int, int], None] = False,
+                           client: Any = None) -> Replications:
     """Replications in batches until every KPI's 95 % CI half-width is within
     ``max(precision × |mean|, floor)`` (floors by unit, :data:`PRECISION_FLOORS`), or the cap.
 
@@ -403,7 +445,7 @@ def replicate_to_precision(scenario: Scenario, precision: float | str = 0.05, se
             def tick(i: int, _count: int, _start: int = start, _to: int = target_n) -> None:
                 progress(_start + i, _to)
         runs += _execute(((scenario, seed, r) for r in range(start, target_n)),
-                         target_n - start, jobs, tick)
+                         target_n - start, jobs if client is None else client, tick)
         reps = Replications(scenario, seed, tuple(runs))
         history.append(reps.n)
         checks, undefined = _precision_checks(reps, kpis, precision, floors)
@@ -446,12 +488,14 @@ class Comparison:
 
 
 def compare(base: Scenario, alternatives: Mapping[str, Scenario], replications: int = 10,
-            seed: int = 1, *, jobs: int = 1, progress: bool = False) -> Comparison:
-    """Run base and alternatives with the same seeds; report paired differences."""
+            seed: int = 1, *, jobs: int = 1, progress: bool = False,
+            client: Any = None) -> Comparison:
+    """Run base and alternatives with the same seeds; report paired differences
+    (``client``: run on that Dask cluster, as in :func:`replicate`)."""
     scenarios = [base, *alternatives.values()]
     _check_reps(replications, len(scenarios), f"{len(scenarios)} scenarios (base and alternatives)")
     tasks = ((s, seed, r) for s in scenarios for r in range(replications))
-    runs = _execute(tasks, len(scenarios) * replications, jobs, progress)
+    runs = _execute(tasks, len(scenarios) * replications, jobs if client is None else client, progress)
     groups = [tuple(runs[i * replications:(i + 1) * replications]) for i in range(len(scenarios))]
     reps = [Replications(s, seed, g) for s, g in zip(scenarios, groups)]
     return Comparison(reps[0], dict(zip(alternatives, reps[1:])))
@@ -673,8 +717,10 @@ def parse_range(text: str, limit: int | None = None) -> list[float]:
 
 def sweep(scenario: Scenario, vary: Mapping[str, Sequence[Any]], replications: int = 10,
           seed: int = 1, *, target: Target | str | None = None, jobs: int = 1,
-          progress: bool | Callable[[int, int], None] = False) -> SweepResult:
-    """Run every grid point of one or two varied parameters with the same seeds."""
+          progress: bool | Callable[[int, int], None] = False,
+          client: Any = None) -> SweepResult:
+    """Run every grid point of one or two varied parameters with the same seeds
+    (``client``: run on that Dask cluster, as in :func:`replicate`)."""
     _check_reps(replications)
     if not 1 <= len(vary) <= 2:
         raise ValueError("vary: give one or two parameters, e.g. {'ips.coaches': [4, 6, 8]}.")
@@ -684,7 +730,7 @@ def sweep(scenario: Scenario, vary: Mapping[str, Sequence[Any]], replications: i
     points = [dict(zip(names, combo)) for combo in itertools.product(*vary.values())]
     scenarios = [scenario.with_changes(p) for p in points]  # validates every point first
     tasks = ((s, seed, r) for s in scenarios for r in range(replications))
-    runs = _execute(tasks, len(scenarios) * replications, jobs, progress)
+    runs = _execute(tasks, len(scenarios) * replications, jobs if client is None else client, progress)
     results = tuple(Replications(s, seed, tuple(runs[i * replications:(i + 1) * replications]))
                     for i, s in enumerate(scenarios))
     if isinstance(target, str):
@@ -697,7 +743,7 @@ STAFF_PARAMETERS = ("ips.coaches", "assessment.coordinators")
 
 
 def offered_load(scenario: Scenario, seed: int = 1, replications: int = 3, *,
-                 jobs: int = 1) -> dict[str, float]:
+                 jobs: int = 1, client: Any = None) -> dict[str, float]:
     """Mean places in use with unlimited capacity (M/G/∞ ⇒ λ·E[S]): the staffing floor.
 
     Returns, per staff parameter, the FTE below which arrivals exceed capacity
@@ -706,10 +752,11 @@ def offered_load(scenario: Scenario, seed: int = 1, replications: int = 3, *,
     big = {"ips.coaches": 100_000, "assessment.coordinators": 100_000,
            "team.cases_per_meeting": None, "stepwise.places": None}
     free = scenario.with_changes(big)
-    if jobs == 1:
+    if jobs == 1 and client is None:
         runs = [run(free, seed=seed, replication=r) for r in range(replications)]
-    else:  # the same runs in worker processes (identical results)
-        runs = _execute(((free, seed, r) for r in range(replications)), replications, jobs, False)
+    else:  # the same runs in worker processes or on a cluster (identical results)
+        runs = _execute(((free, seed, r) for r in range(replications)), replications,
+                        jobs if client is None else client, False)
     ips_load = float(np.mean([r.kpis["ips_caseload_mean"] for r in runs]))
     assess_load = float(np.mean([r.kpis["assessment_in_service_mean"] for r in runs]))
     return {"ips.coaches": ips_load / scenario.ips.caseload_per_coach,
@@ -744,7 +791,7 @@ def min_staffing(scenario: Scenario, parameter: str, values: Sequence[float], ta
                  replications: int = 10, seed: int = 1, *, jobs: int = 1,
                  progress: bool | Callable[[int, int], None] = False,
                  max_replications: int | None = None,
-                 precision: float | str | None = 0.05) -> SweepResult:
+                 precision: float | str | None = 0.05, client: Any = None) -> SweepResult:
     """Sweep ``parameter`` over ``values`` and find the fewest staff meeting ``target``.
 
     Values below the offered-load floor are unstable (waits grow without bound), so they
@@ -770,12 +817,12 @@ def min_staffing(scenario: Scenario, parameter: str, values: Sequence[float], ta
     if cap < replications:
         raise ValueError(f"max_replications: {cap} is below replications ({replications}).")
     precision = None if precision is None else parse_precision(precision)
-    load = offered_load(scenario, seed, jobs=jobs)
+    load = offered_load(scenario, seed, jobs=jobs, client=client)
     floor = load[parameter]
     feasible = [v for v in sorted(values) if v > floor] or [max(values)]
     skipped = tuple(v for v in sorted(values) if v not in feasible)
     result = sweep(scenario, {parameter: feasible}, replications, seed, target=target,
-                   jobs=jobs, progress=progress)
+                   jobs=jobs, progress=progress, client=client)
     reps = list(result.results)
     budget = MAX_RUNS - sum(r.n for r in reps)
     while True:
@@ -792,7 +839,7 @@ def min_staffing(scenario: Scenario, parameter: str, values: Sequence[float], ta
         budget -= sum(grow.values())
         tasks = ((reps[i].scenario, seed, r) for i in todo
                  for r in range(reps[i].n, reps[i].n + grow[i]))
-        runs = _execute(tasks, sum(grow.values()), jobs, False)
+        runs = _execute(tasks, sum(grow.values()), jobs if client is None else client, False)
         for i in todo:
             more, runs = runs[:grow[i]], runs[grow[i]:]
             reps[i] = Replications(reps[i].scenario, seed, reps[i].runs + tuple(more))
@@ -984,9 +1031,10 @@ def result_warnings(reps: Replications) -> list[str]:
 
 
 def warmup_analysis(scenario: Scenario, series: str = "ips_waiting", replications: int = 5,
-                    seed: int = 1, window: int = 4, *, jobs: int = 1) -> dict[str, Any]:
+                    seed: int = 1, window: int = 4, *, jobs: int = 1,
+                    client: Any = None) -> dict[str, Any]:
     """Welch's moving average and the MSER-5 cut-off for one weekly series (empty start)."""
-    reps = replicate(scenario, replications, seed, jobs=jobs)
+    reps = replicate(scenario, replications, seed, jobs=jobs, client=client)
     days, values = reps.series(series)
     smooth = welch(values, window)
     cut = mser5(values)

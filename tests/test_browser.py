@@ -41,7 +41,9 @@ from browser_support import (
 )
 
 import sim
+from sim.learning.text import t
 from sim.results import KEY_KPIS
+from sim.widgets.app import _PRESET_KEYS
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -62,6 +64,7 @@ SLIDER_CALLS = ("pathway_comparison(", "pathway_explorer(", "capacity_dashboard(
 #: from the widgets bundle, so blocking them is harmless. Anything else is a new dependency.
 KNOWN_CDN = ("https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free",)
 BROKEN = b"name: broken\nips:\n  coaches: -3\n"
+PRESET_LABELS = {name: keys[0] for name, keys in _PRESET_KEYS.items()}
 
 
 def absent(reason: str) -> None:
@@ -263,9 +266,14 @@ def kpi_cell(page, key: str):
     return page.locator(f".tyo-kpi tr[data-key='{key}'] td[data-col='mean']")
 
 
+def select_preset(page, name: str) -> None:
+    """Choose a preset in the dropdown, which shows each by its human name (in English)."""
+    page.select_option(".tyo-preset select", label=t(PRESET_LABELS[name], "en"))
+
+
 def run_preset(page, name: str) -> str:
     """Load a preset, run it, return the mean IPS wait shown in the KPI table."""
-    page.select_option(".tyo-preset select", name)
+    select_preset(page, name)
     expect(page.locator(".tyo-scenario-info")).to_contain_text(f"{name}:")
     page.click("button.tyo-run")
     expect(page.locator(".tyo-status")).to_contain_text("replications in")
@@ -367,7 +375,7 @@ def set_field(page, css: str, value: str) -> None:
 
 def test_app_county_numbers_download_as_yaml_and_upload_back_the_same(app_page):
     page = app_page
-    page.select_option(".tyo-preset select", "pohjois-savo-pilot")
+    select_preset(page, "pohjois-savo-pilot")
     page.click("button.tyo-reset")
     expect(field(page, ".tyo-coaches")).to_have_value("2")
     set_field(page, ".tyo-source-psychiatric-care", "42")
@@ -459,3 +467,41 @@ def test_app_page_declares_its_language_and_follows_the_switch(app_page):
         expect(alt).to_have_attribute("alt", re.compile("^Pylväskaavio"))
     page.locator(".tyo-lang button", has_text="English").click()
     expect(html).to_have_attribute("lang", "en")
+
+
+# --- (c) the app: the decision brief, fit from a county's data ----------------------------
+
+def test_app_decision_brief_downloads_as_pdf_and_html(app_page):
+    page = app_page
+    if not page.locator("#tyo-dl-summary-csv").count():
+        run_preset(page, "pohjois-savo-pilot")
+    page.click("button.tyo-brief")
+    expect(page.locator("#tyo-dl-brief-pdf")).to_be_visible()
+    with page.expect_download() as download:
+        page.click("#tyo-dl-brief-pdf")
+    assert download.value.suggested_filename == "brief-en.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    with page.expect_download() as download:
+        page.click("#tyo-dl-brief-html")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert download.value.suggested_filename == "brief-en.html"
+    assert '<html lang="en">' in text and "95 % confidence intervals" in text
+    page.locator(".tyo-section-brief").screenshot(path=str(ARTIFACTS / "voila_app_brief.png"))
+
+
+def test_app_fits_referrals_from_an_uploaded_csv_into_the_inputs(app_page):
+    page = app_page
+    select_preset(page, "pohjois-savo-pilot")
+    page.click("button.tyo-reset")
+    expect(field(page, ".tyo-source-social-services")).to_have_value("110")
+    with page.expect_file_chooser() as chooser:
+        page.click(".tyo-fit-referrals")
+    chooser.value.set_files(str(REPO / "sim/data/examples/referrals-fictional.csv"))
+    expect(field(page, ".tyo-source-social-services")).to_have_value("165.8")  # matched by name
+    expect(field(page, ".tyo-source-sote-centre")).to_have_value("250.7")  # a new source
+    expect(page.locator(".tyo-fit-report")).to_contain_text("month effects are used")
+    expect(page.locator(".tyo-fit-plot")).to_be_visible()
+    expect(page.locator(".tyo-fit-error")).to_be_hidden()
+    page.locator(".tyo-group-fit").screenshot(path=str(ARTIFACTS / "voila_app_fit.png"))
+    page.click("button.tyo-reset")  # the next tests start from the preset again
+    expect(field(page, ".tyo-source-social-services")).to_have_value("110")

@@ -375,3 +375,65 @@ def test_docstring_alt_examples_are_accepted():
     assert examples and all(":" in e for e in examples)
     alts = cli._parse_alts(examples, sim.preset("varsinais-suomi"))
     assert alts["plus2"].ips.coaches == sim.preset("varsinais-suomi").ips.coaches + 2
+
+
+# --- compare saved scenario files side by side; the staffing search's precision ----------------
+
+def _short_file(tmp_path, name: str, extra: str = "") -> str:
+    f = tmp_path / f"{name}.yaml"
+    f.write_text(f"base: pohjois-savo-pilot\nname: {name}\nhorizon_days: 400\n{extra}")
+    return str(f)
+
+
+def test_compare_saved_scenario_files_side_by_side_with_paired_differences(tmp_path, capsys):
+    a = _short_file(tmp_path, "base")
+    b = _short_file(tmp_path, "county", "ips:\n  coaches: 3\n")
+    c = _short_file(tmp_path, "county", "ips:\n  coaches: 4\n")  # the same name: made unique
+    assert main(["compare", a, b, c, "-n", "3", "-q", "-j", "1", "--alt", "one:ips.coaches=1",
+                 "--kpi", "ips_wait_days.mean", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.endswith("]") and "ips_wait_days.mean" in line}
+    assert set(rows) == {"county", "county-2", "one"}
+    expected = sim.compare(sim.resolve(a), {"county": sim.resolve(b)}, 3, 1).rows(
+        ["ips_wait_days.mean"])[0]
+    assert float(rows["county"][4]) == pytest.approx(expected["difference"], abs=1e-3)
+    assert float(rows["county-2"][4]) <= 0 < float(rows["one"][4])  # one coach: longer waits
+    saved = json.loads((tmp_path / "out" / "compare.json").read_text())
+    assert "county-2" in json.dumps(saved)
+
+
+def test_compare_needs_an_alternative_and_unique_names(ok, tmp_path, capsys, no_simulation):
+    assert "nothing to compare with the base" in error_line(capsys, "compare", ok, "-n", "2")
+    other = _short_file(tmp_path, "county")
+    line = error_line(capsys, "compare", ok, other, "-n", "2", "--alt", "county:ips.coaches=9")
+    assert "'county' is already a scenario given after the base" in line
+    assert "lapland" in error_line(capsys, "compare", ok, "lapland", "-n", "2")
+
+
+def test_sweep_precision_and_cap_reach_the_staffing_search(ok, capsys, monkeypatch):
+    seen = {}
+
+    def min_staffing(*args, **kwargs):
+        seen.update(kwargs)
+        raise ValueError("stop here")
+    monkeypatch.setattr(sim.experiment, "min_staffing", min_staffing)
+    vary = ("--vary", "ips.coaches=6:9", "--target", "ips_wait_days.p90<=30", "-n", "4")
+    assert "stop here" in error_line(capsys, "sweep", ok, *vary, "--precision", "2%",
+                                     "--max-replications", "24")
+    assert (seen["precision"], seen["max_replications"]) == (0.02, 24)
+    error_line(capsys, "sweep", ok, *vary)
+    assert (seen["precision"], seen["max_replications"]) == (0.05, 16)  # as before: 4 × 4
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--vary", "ips.coaches=6:9", "--precision", "5%"), "--precision: only for a staffing search"),
+    (("--vary", "ips.fidelity_score=80:90:10", "--target", "ips_wait_days.p90<=30",
+      "--max-replications", "8"), "--max-replications: only for a staffing search"),
+    (("--vary", "ips.coaches=6:9", "--target", "ips_wait_days.p90<=30", "--max-replications", "3"),
+     "--max-replications 3: give a whole number from 4 (--replications)"),
+    (("--vary", "ips.coaches=6:9", "--target", "ips_wait_days.p90<=30", "--precision", "half"),
+     "--precision 'half' is not a number"),
+])
+def test_sweep_precision_is_checked_before_anything_runs(ok, capsys, no_simulation, args, message):
+    assert message in error_line(capsys, "sweep", ok, "-n", "4", *args)

@@ -178,7 +178,7 @@ def test_sweep_points_times_replications_are_bounded(capsys, tmp_path, no_simula
 def test_compare_scenarios_times_replications_are_bounded(capsys, no_simulation):
     line = error_line(capsys, "compare", "varsinais-suomi", "--alt", "a:ips.coaches=8",
                       "--alt", "b:ips.coaches=9", "-n", "5000")
-    assert "3 scenarios (the base and each --alt) × 5,000 replications = 15,000 runs" in line
+    assert "3 scenarios (the base and each alternative) × 5,000 replications = 15,000 runs" in line
 
 
 @pytest.mark.parametrize("setting, words", [

@@ -16,6 +16,7 @@ import pytest
 
 import sim
 from sim import planner
+from sim import template as template_module
 from sim.learning.text import number, t
 from sim.results import KEY_KPIS
 from sim.widgets import app as app_module
@@ -167,7 +168,9 @@ def test_app_starts_with_the_preset_as_a_and_b(app):
     assert "pohjois-savo-pilot: 150 referrals a year" in app.scenario_info.value
     assert app.coaches.value == 2 and app.referrals.value == 150
     assert not visible(app.error) and "Run the simulation" in app.downloads.value
-    assert "national" in app.preset.options  # planners may run the big one, with an estimate
+    presets = dict((value, label) for label, value in app.preset.options)  # (name, id) pairs
+    assert "national" in presets  # planners may run the big one, with an estimate
+    assert presets[PILOT] == "Pohjois-Savo pilot (North Savo)" and app.preset.value == PILOT
     assert isinstance(app.widget, widgets.VBox) and "tyo-app" in app.widget._dom_classes
 
 
@@ -436,7 +439,7 @@ def test_worksim_template_prints_or_writes_and_never_overwrites(tmp_path, capsys
 
 
 def test_grouped_inputs_reach_the_scenario_that_run_uses(app):
-    assert set(app.groups) == {"referrals", "staff", "routing", "durations"}
+    assert set(app.groups) == {"referrals", "staff", "routing", "durations", "fit"}
     assert list(app.sources) == ["social_services", "employment_experiment", "psychiatric_care"]
     app.sources["psychiatric_care"].value = 55
     assert app.referrals.value == pytest.approx(195)  # the total follows the sources
@@ -510,7 +513,8 @@ def test_every_input_has_a_label_and_help_in_words(lang):
     assert len({c.description for c in a.sources.values()}) == len(a.sources) == 6
     helps = re.findall(r'class="tyo-help-text" id="([^"]+)">([^<]+)<',
                        " ".join(w.value for w in _all_html(a)))
-    assert len(helps) == 1 + len(a.sources) + 5 + len(a.durations)  # every edited number
+    # every edited number, the stage a durations file is of, and the brief's question
+    assert len(helps) == 1 + len(a.sources) + 5 + len(a.durations) + 2
     assert len({i for i, _ in helps}) == len(helps)  # ids are unique on the page
     finnish = a.durations["assessment.duration"].description
     assert (finnish == "Alkuarvio, keskimäärin pv") == (lang == "fi")
@@ -549,5 +553,119 @@ def test_page_language_focus_ring_buttons_and_preset_names(app):
     assert "outline: 3px solid" in app.header.value and ":focus-visible" in app.header.value
     assert "a.tyo-download { display: inline-block" in app.header.value
     assert "<strong>Pohjois-Savon pilotti</strong>" in app.preset_about.value
+    assert app.preset.label == "Pohjois-Savon pilotti" and app.preset.value == PILOT
     app.preset.value = "varsinais-suomi"
     assert "Varsinais-Suomi" in app.preset_about.value and "koordinaattoria" in app.preset_about.value
+
+
+# --- the decision brief, fit from data, warnings ---------------------------------------------
+
+EXAMPLES = REPO / "sim" / "data" / "examples"
+
+
+def test_the_decision_brief_of_a_run_downloads_as_html_and_pdf(app):
+    app.brief_button.click()
+    assert "Run the simulation" in app.brief_links.value and not links(app.brief_links.value)
+    app.run_button.click()
+    app.brief_question.value = "Do two coaches keep waits short?"
+    app.brief_button.click()
+    files = links(app.brief_links.value)
+    assert set(files) == {"tyo-dl-brief-html", "tyo-dl-brief-pdf"}
+    name, mime, page = files["tyo-dl-brief-html"]
+    assert (name, mime) == ("brief-en.html", "text/html")
+    text = html.unescape(page.decode("utf-8"))
+    from sim.brief import kpi_sentence
+    ci = app.reps.ci("ips_wait_days.mean")
+    assert kpi_sentence("ips_wait_days.mean", ci, app.reps.scenario, "en") in text
+    assert "Do two coaches keep waits short?" in text
+    name, mime, pdf = files["tyo-dl-brief-pdf"]
+    assert (name, mime) == ("brief-en.pdf", "application/pdf") and pdf.startswith(b"%PDF")
+    assert "run of pohjois-savo-pilot" in app.brief_links.value
+    app.lang_toggle.value = "fi"  # a brief is in one language: made again in Finnish
+    assert not links(app.brief_links.value) and "tee se uudelleen" in app.brief_links.value
+    app.brief_button.click()
+    name, _, page = links(app.brief_links.value)["tyo-dl-brief-html"]
+    assert name == "brief-fi.html" and '<html lang="fi">' in page.decode("utf-8")
+
+
+def test_the_brief_follows_the_latest_results_comparison_then_sweep(app):
+    app.coaches.value = 3
+    app.compare_button.click()
+    app.brief_button.click()
+    assert "A–B comparison of pohjois-savo-pilot" in app.brief_links.value
+    assert "tyo-dl-brief-pdf" in links(app.brief_links.value)
+    app.sweep_coaches.value = (2, 3)
+    app.sweep_button.click()
+    assert not links(app.brief_links.value)  # the comparison's brief is no longer the latest
+    app.brief_button.click()
+    assert "staffing search" in app.brief_links.value
+
+
+def test_referrals_fitted_from_a_csv_go_into_b_by_source_with_the_seasonality(app):
+    data = (EXAMPLES / "referrals-fictional.csv").read_bytes()
+    app.fit_referrals.value = upload("referrals-fictional.csv", data)
+    assert app.fit_referrals.value == () and not visible(app.fit_error)
+    values = app.source_values()
+    assert values["social_services"] == 165.8  # matched by name
+    assert (values["sote_centre"], values["kela"]) == (250.7, 39.4)  # new sources, added
+    assert (values["employment_experiment"], values["psychiatric_care"]) == (30, 10)  # kept
+    assert app.referrals.value == pytest.approx(sum(values.values()))
+    b = app.scenario_b
+    assert {s.name: s.per_year for s in b.arrivals.sources}["sote_centre"] == 250.7
+    assert b.arrivals.seasonality[6] == pytest.approx(0.568)  # July, as fitted
+    assert app.scenario_a.arrivals.seasonality[6] != pytest.approx(0.568)
+    assert b.source_of("arrivals.seasonality").startswith("fitted from referrals-fictional.csv")
+    report = html.unescape(app.fit_report.value)
+    assert "Social services 165.8" in report and "New sources added:" in report
+    assert "month effects are used" in report and "913 referrals from 3 sources" in report
+    assert pictured(app.fit_plot, "Line chart of referrals per month")
+    saved = sim.scenario_from_text(app.scenario_files["pohjois-savo-pilot.yaml"].decode(), origin="x")
+    assert saved.source_of("arrivals.sources").startswith("fitted from referrals-fictional.csv")
+    app.lang_toggle.value = "fi"
+    assert "Viety B:hen" in app.fit_report.value and "Sosiaalipalvelut 165,8" in app.fit_report.value
+    app.reset_button.click()  # back to A: the fit is forgotten
+    assert app.scenario_b == app.scenario_a and app.fit_report.value == ""
+
+
+def test_durations_fitted_from_a_finnish_csv_go_into_the_chosen_stage(app):
+    app.fit_field.value = "stepwise.duration"
+    data = (EXAMPLES / "kestot-fiktiivinen-fi.csv").read_bytes()
+    app.fit_durations.value = upload("kestot-fiktiivinen-fi.csv", data)
+    dist = app.scenario_b.stepwise.duration
+    assert dist.dist in ("gamma", "weibull", "lognormal") and 200 < dist.mean < 280
+    assert app.durations["stepwise.duration"].value == dist.mean
+    assert f"a {dist.dist} distribution with a mean of" in app.fit_report.value
+    assert app.scenario_b.ips == app.scenario_a.ips  # only the chosen stage
+    app.durations["stepwise.duration"].value = 200  # edited after the fit: the edit wins
+    assert template_module.duration_means(app.scenario_b)["stepwise.duration"] == 200
+
+
+@pytest.mark.parametrize("button, name, data, words", [
+    ("fit_referrals", "bad.csv", b"date,source\n2024-13-45,kela\n2024-01-02,kela\n", "is not a date"),
+    ("fit_referrals", "spells.csv", b"start,end\n2024-01-01,2024-02-01\n2024-01-05,\n",
+     "holds durations, not referrals"),
+    ("fit_durations", "book.xlsx", b"PK\x03\x04 not text", "an Excel workbook"),
+])
+def test_a_bad_data_file_shows_one_line_and_keeps_b(app, button, name, data, words):
+    app.coaches.value = 3
+    before = app.scenario_b
+    getattr(app, button).value = upload(name, data)
+    assert visible(app.fit_error) and words in app.fit_error.value and "B is unchanged" in app.fit_error.value
+    assert app.scenario_b == before and app.fit_report.value == ""
+    assert not visible(app.error)  # the scenario's own error box is for scenario files
+
+
+def test_warnings_before_a_run_and_after_it_in_the_apps_language(app):
+    assert app.warnings_before.value == ""  # the pilot keeps up
+    app.coaches.value = 1
+    assert "Check before you run" in app.warnings_before.value
+    assert "IPS coaching: about" in app.warnings_before.value
+    app.replications.value = 2
+    app.run_button.click()
+    assert "What the run shows" in app.warnings_after.value
+    shown = sim.experiment.result_warnings(app.reps)
+    assert shown and all(html.escape(w) in app.warnings_after.value for w in shown)
+    app.lang_toggle.value = "fi"
+    assert "Mitä ajo näyttää" in app.warnings_after.value and "englanniksi" in app.warnings_after.value
+    app.coaches.value = 2
+    assert app.warnings_before.value == ""

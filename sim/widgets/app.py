@@ -8,6 +8,17 @@ with a progress bar, read the KPI table with 95 % confidence intervals and the p
 A and B with paired differences, find the fewest coaches that meet a waiting-time target, and
 download CSV, xlsx and the run record. English or Finnish.
 
+The county's numbers can also be fitted from its own data (:mod:`sim.fit`): an uploaded
+referrals CSV sets B's referral rates by source (matched by name or by the source's label in
+either language; sources new to the scenario are added, those not in the file kept) and its
+seasonality, a durations CSV the distribution of the stage chosen; a file that cannot be fitted
+shows the fit's one-line message and leaves B as it was. The overload warnings of B
+(:func:`sim.experiment.stability_warnings`) are shown before a run and the run's own
+(:func:`sim.experiment.result_warnings`) after it, as the model writes them (English), under
+headings in the app's language. The decision brief (:mod:`sim.brief`) of the latest results —
+the run, the comparison or the staffing search — downloads as HTML and PDF in the app's
+language. Presets are listed by their human names (the preset id stays the dropdown's value).
+
 Accessibility: every input has a visible label and a help line; plots have captions that
 follow their alt text; :data:`A11Y_SCRIPT` (shown once by the app) sets the page's
 ``<html lang>``, copies the captions into the images' ``alt``, names sliders, ties help lines
@@ -23,16 +34,28 @@ tests.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import itertools
 import re
+import tempfile
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 from IPython.display import HTML
 
 from sim import planner, plots, template
-from sim.experiment import compare, min_staffing, refinement_cap, replicate
+from sim.brief import brief_files, build_brief
+from sim.experiment import (
+    compare,
+    min_staffing,
+    refinement_cap,
+    replicate,
+    result_warnings,
+    stability_warnings,
+)
 from sim.learning.text import LANGUAGES, check_language, number, t
 from sim.scenario import MAX_DURATION_DAYS, Scenario, list_presets, preset
 from sim.widgets.base import Picture, RunView, esc, image_widget, show_figure, show_png
@@ -173,7 +196,9 @@ class PlannerApp(RunView):
                     f"<p>{esc(self._t('planner.app.intro'))}</p>")
 
         # 1 scenario
-        self.preset = widgets.Dropdown(options=list_presets(), value=scenario, style=_STYLE,
+        # options are (human name, preset id) pairs: code and tests set the id as the value
+        self.preset = widgets.Dropdown(options=[(name, name) for name in list_presets()],
+                                       value=scenario, style=_STYLE,
                                        layout=_FIELD).add_class("tyo-preset")
         self._label(self.preset, "description", "planner.param.preset")
         self.upload = widgets.FileUpload(accept=".yaml,.yml", multiple=False,
@@ -220,6 +245,24 @@ class PlannerApp(RunView):
         self.scenario_downloads = widgets.HTML().add_class("tyo-scenario-downloads")
         self.saved_scenario: Scenario | None = None
         self.scenario_files: dict[str, bytes] = {}
+        # ... or fitted from the county's own data (sim.fit): referrals, or one stage's durations
+        self.fit_referrals = widgets.FileUpload(accept=".csv,.txt", multiple=False, layout=_BUTTON)
+        self.fit_referrals.add_class("tyo-fit-referrals")
+        self._label(self.fit_referrals, "description", "planner.button.fit_referrals")
+        self.fit_field = widgets.Dropdown(value="stepwise.duration", style=_WIDE_STYLE,
+                                          layout=_WIDE_SLIDER, options=list(_DURATION_KEYS))
+        self.fit_field.add_class("tyo-fit-field")
+        self._label(self.fit_field, "description", "planner.param.fit_field")
+        self.fit_durations = widgets.FileUpload(accept=".csv,.txt", multiple=False, layout=_BUTTON)
+        self.fit_durations.add_class("tyo-fit-durations")
+        self._label(self.fit_durations, "description", "planner.button.fit_durations")
+        self.fit_error = widgets.HTML(layout=widgets.Layout(display="none")).add_class(
+            "tyo-fit-error")
+        self.fit_report = widgets.HTML().add_class("tyo-fit-report")
+        self.fit_plot = image_widget("tyo-fit-plot")
+        self.fit_result: Any = None  # the latest sim.fit.ReferralFit or DurationFit (its figure)
+        self._fit_said: dict[str, tuple[Any, dict[str, Any]]] = {}  # kind -> (fit, put into B)
+        self._clear_fits()
 
         # 3 run
         self.replications = widgets.BoundedIntText(value=replications, min=2, max=200,
@@ -233,6 +276,8 @@ class PlannerApp(RunView):
         self.run_button.add_class("tyo-run")
         self._label(self.run_button, "description", "planner.button.run")
         self.table = widgets.HTML().add_class("tyo-kpi")
+        self.warnings_before = widgets.HTML().add_class("tyo-warnings-before")
+        self.warnings_after = widgets.HTML().add_class("tyo-warnings-after")
         self.results_mark = widgets.HTML().add_class("tyo-scroll-target")
         self.waits_plot = image_widget("tyo-waits-plot")
         self.series_plot = image_widget("tyo-series-plot")
@@ -265,6 +310,18 @@ class PlannerApp(RunView):
         # 6 downloads
         self.downloads = widgets.HTML().add_class("tyo-downloads")
 
+        # 7 decision brief (sim.brief) of the latest results
+        self.brief_question = widgets.Text(style=_STYLE, layout=_WIDE_FIELD)
+        self.brief_question.add_class("tyo-brief-question")
+        self._label(self.brief_question, "description", "planner.param.question")
+        self.brief_button = widgets.Button(icon="file-text", layout=_BUTTON).add_class("tyo-brief")
+        self._label(self.brief_button, "description", "planner.button.brief")
+        self.brief_links = widgets.HTML().add_class("tyo-brief-downloads")
+        self.brief_files: dict[str, bytes] = {}
+        self._latest: str | None = None  # "run", "compare" or "sweep": the brief's results
+        self._brief_about: tuple[str, str] | None = None  # (kind, name) of the brief built
+        self._brief_stale = False
+
         # the page's language, live alt text, input names, scrolling (see A11Y_SCRIPT)
         self.script = widgets.Output(layout=widgets.Layout(height="0px", overflow="hidden"))
         self.script.add_class("tyo-script")
@@ -273,12 +330,16 @@ class PlannerApp(RunView):
         self._runs = itertools.count(1)
 
         headings = {k: widgets.HTML() for k in ("scenario", "parameters", "run", "results",
-                                                 "compare", "sweep", "downloads", "save")}
+                                                 "compare", "sweep", "downloads", "save", "brief")}
         for key, heading in headings.items():
             self._label(heading, "value",
                         (lambda k: lambda: f"<h3>{esc(self._t('planner.head.' + k))}</h3>")(key))
         self.buttons = (self.run_button, self.compare_button, self.sweep_button,
-                        self.reset_button)
+                        self.reset_button, self.brief_button)
+        # figures first, in this order (captions[:3] are the run's)
+        figures = {p: self._figure(p) for p in (self.waits_plot, self.series_plot,
+                                                  self.outcomes_plot, self.compare_plot,
+                                                  self.sweep_plot, self.fit_plot)}
 
         def section(name: str, *children: widgets.Widget) -> widgets.VBox:
             return widgets.VBox([headings[name], *children]).add_class("tyo-section").add_class(
@@ -304,6 +365,9 @@ class PlannerApp(RunView):
             "durations": group("planner.group.durations", "planner.group.durations_help",
                                *(self._field(self.durations[path], help_key)
                                  for path, (_, help_key) in _DURATION_KEYS.items())),
+            "fit": group("planner.group.fit", "planner.group.fit_help", self.fit_referrals,
+                         self._field(self.fit_field, "planner.help.fit_field"), self.fit_durations,
+                         self.fit_error, self.fit_report, figures[self.fit_plot]),
         }
         for name, box in self.groups.items():
             box.add_class(f"tyo-group-{name}")
@@ -314,26 +378,33 @@ class PlannerApp(RunView):
                     self.scenario_info),
             section("parameters", *self.groups.values(), self.reset_button, headings["save"],
                     self.scenario_downloads),
-            section("run", self.replications, self.seed,
+            section("run", self.replications, self.seed, self.warnings_before,
                     widgets.HBox([self.run_button, self.progress]), self.status,
-                    self.results_mark, headings["results"], self.table,
-                    self._figure(self.waits_plot), self._figure(self.series_plot),
-                    self._figure(self.outcomes_plot)),
+                    self.results_mark, headings["results"], self.table, self.warnings_after,
+                    figures[self.waits_plot], figures[self.series_plot],
+                    figures[self.outcomes_plot]),
             section("compare", self.compare_button, self.compare_mark, self.compare_table,
-                    self._figure(self.compare_plot)),
+                    figures[self.compare_plot]),
             section("sweep", self.sweep_coaches, self.sweep_target, self.sweep_button,
                     self.sweep_mark, self.sweep_answer, self.sweep_table,
-                    self._figure(self.sweep_plot)),
+                    figures[self.sweep_plot]),
             section("downloads", self.downloads),
+            section("brief", self._intro("planner.brief.intro"),
+                    self._field(self.brief_question, "planner.help.question"), self.brief_button,
+                    self.brief_links),
             self.script,
         ]
         self.add_class("tyo-app")
 
         self.lang_toggle.observe(lambda change: self.set_language(change["new"]), names="value")
-        self.preset.observe(
-            lambda change: self._guarded(lambda: self.use_preset(change["new"]), busy=False),
-            names="value")
+        self.preset.observe(  # not while relabelling (that would hide an error shown)
+            lambda change: None if self._ignore_preset else self._guarded(
+                lambda: self.use_preset(change["new"]), busy=False), names="value")
         self.upload.observe(lambda change: self._on_upload(change["new"]), names="value")
+        for kind, control in (("referrals", self.fit_referrals), ("durations", self.fit_durations)):
+            control.observe((lambda k, c: lambda change: self._on_fit_upload(k, c, change["new"]))(
+                kind, control), names="value")
+        self.brief_button.on_click(lambda _: self._guarded(self.make_brief))
         self.reset_button.on_click(lambda _: self._guarded(self.reset_parameters, busy=False))
         self.referrals.observe(self._on_total, names="value")
         for control in (self.coordinators, self.coaches, self.caseload, self.fidelity,
@@ -373,6 +444,12 @@ class PlannerApp(RunView):
         self.captions.append((picture, caption))
         return widgets.VBox([picture, caption]).add_class("tyo-figure")
 
+    def _intro(self, key: str) -> widgets.HTML:
+        """A note in the app's language (redrawn on a language switch)."""
+        note = widgets.HTML()
+        self._label(note, "value", lambda: f'<p class="tyo-note">{esc(self._t(key))}</p>')
+        return note
+
     def _mark(self, target: widgets.HTML) -> None:
         """A new token: the page scrolls ``target`` (just above the new results) into view."""
         target.value = f'<span data-token="{next(self._runs)}"></span>'
@@ -390,6 +467,12 @@ class PlannerApp(RunView):
         for relabel in self._labels:
             relabel()
         self._label_sources()
+        self._label_presets()
+        self._label_fit_field()
+        self._render_fit()
+        if self.brief_files:  # the brief is in the language it was made in: make it again
+            self._clear_brief()
+        self._render_brief()
         self._render_scenario_downloads()
         self._show_scenario()
         self._render_results()
@@ -430,11 +513,15 @@ class PlannerApp(RunView):
         self._hide_error()
         self.reps = self.comparison = self.sweep_result = self.answer = self._last_done = None
         self.comparison_rows, self.sweep_rows = [], []
+        self._latest = None
+        self._clear_brief(stale=False)
+        self._render_brief()
         self.reset_parameters()
         coaches = max(1, int(round(self.coaches.value)))
         self.sweep_coaches.max = max(30, 3 * coaches)
         self.sweep_coaches.value = default_coach_range(coaches)
-        for output in (self.table, self.compare_table, self.sweep_answer, self.sweep_table):
+        for output in (self.table, self.compare_table, self.sweep_answer, self.sweep_table,
+                       self.warnings_after):
             output.value = ""
         for image in (self.waits_plot, self.series_plot, self.outcomes_plot, self.compare_plot,
                       self.sweep_plot):
@@ -457,6 +544,8 @@ class PlannerApp(RunView):
     def reset_parameters(self) -> None:
         """Put A's values back into the edit fields."""
         p = planner.key_parameters(self.scenario_a)
+        self._clear_fits()
+        self._render_fit()
         with self._sync():
             self.referrals.value = round(p["referrals_per_year"], 3)
             self.coordinators.value = p["coordinators"]
@@ -472,9 +561,10 @@ class PlannerApp(RunView):
                 self.durations[path].value = mean
         self._render_scenario_downloads()
 
-    def _build_sources(self) -> None:
-        """One referrals field per source of A (rebuilt when A has other sources)."""
-        names = [s.name for s in self.scenario_a.arrivals.sources]
+    def _build_sources(self, names: list[str] | None = None) -> None:
+        """One referrals field per source of A, or per name of ``names`` (A's and those a
+        fit added); rebuilt when the names change."""
+        names = names or [s.name for s in self.scenario_a.arrivals.sources]
         if names == list(self.sources):
             return
         self.sources, rows = {}, []
@@ -546,6 +636,10 @@ class PlannerApp(RunView):
         b = planner.edited_scenario(self.scenario_a, params)
         changes = template.county_changes(self.scenario_a, self.source_values(),
                                           self.duration_values())
+        changes.update(self._fit_changes())
+        cites = self._fit_citations()
+        if cites:
+            changes["sources"] = {**dict(self.scenario_a.sources), **cites}
         return b.with_changes(changes) if changes else b
 
     def _render_scenario_downloads(self) -> None:
@@ -556,12 +650,18 @@ class PlannerApp(RunView):
         try:
             b = self.scenario_b
         except ValueError as exc:
+            self.warnings_before.value = ""
             self.saved_scenario, self.scenario_files = None, {}
             self.scenario_downloads.value = (
                 f'<p class="tyo-note">{esc(self._t("planner.download.invalid", message=exc))}</p>')
             return
+        self.warnings_before.value = self._warnings_html("planner.warnings.before",
+                                                         stability_warnings(b))
         a = self.scenario_a
         saved = template.cite_changes(a, b, self._t("planner.download.own_number"))
+        cites = self._fit_citations()  # a fitted number says the file it was fitted from
+        if cites:
+            saved = saved.with_changes({"sources": {**dict(saved.sources), **cites}})
         name = re.sub(r"[^A-Za-z0-9._-]+", "-", saved.name).strip("-.") or "scenario"
         files = [("tyo-dl-scenario-yaml", f"{name}.yaml",
                   template.scenario_yaml(saved, self.lang, based_on=a.name),
@@ -631,6 +731,7 @@ class PlannerApp(RunView):
         reps, seconds, notes = self._timed(
             lambda: replicate(b, n, self.seed.value, jobs=1, progress=self._tick))
         self.reps = reps
+        self._new_results("run")
         self._render_results()
         self._render_downloads()
         self._mark(self.results_mark)
@@ -644,6 +745,7 @@ class PlannerApp(RunView):
         cmp, seconds, notes = self._timed(
             lambda: compare(a, {"B": b}, n, self.seed.value, jobs=1, progress=self._tick))
         self.comparison = cmp
+        self._new_results("compare")
         self._render_comparison()
         self._render_downloads()
         self._mark(self.compare_mark)
@@ -660,6 +762,7 @@ class PlannerApp(RunView):
             b, "ips.coaches", values, target, n, self.seed.value, jobs=1, progress=self._tick,
             max_replications=refinement_cap(n)))
         self.sweep_result = result
+        self._new_results("sweep")
         self._render_sweep()
         self._render_downloads()
         self._mark(self.sweep_mark)
@@ -672,6 +775,8 @@ class PlannerApp(RunView):
             return
         rows = planner.kpi_rows(self.reps, lang=self.lang)
         self.table.value = planner.kpi_table_html(rows, self.lang)
+        self.warnings_after.value = self._warnings_html("planner.warnings.after",
+                                                        result_warnings(self.reps))
         show_figure(self.waits_plot, plots.waits_figure(self.reps, self.lang))
         show_figure(self.series_plot, plots.series_figure(self.reps, lang=self.lang))
         show_figure(self.outcomes_plot, plots.outcomes_figure(self.reps, self.lang))
@@ -699,6 +804,283 @@ class PlannerApp(RunView):
                                        self.sweep_rows or None)
         self.download_files = {name: data for _, name, data, _ in files}
         self.downloads.value = planner.downloads_html(files, self.lang)
+
+
+    # -- warnings ---------------------------------------------------------------------------
+
+    def _warnings_html(self, key: str, messages: list[str]) -> str:
+        """Warnings under a heading in the app's language (their text is English, as
+        :mod:`sim.experiment` writes it; the Finnish heading says so)."""
+        if not messages:
+            return ""
+        items = "".join(f"<li>{esc(m)}</li>" for m in messages)
+        return (f'<div class="tyo-warnings" role="status"><p><strong>⚠ {esc(self._t(key))}'
+                f"</strong></p><ul>{items}</ul></div>")
+
+    # -- the decision brief -----------------------------------------------------------------
+
+    def _new_results(self, kind: str) -> None:
+        """New results of ``kind``: the brief is made from them (an older brief is stale)."""
+        self._latest = kind
+        self._clear_brief()
+        self._render_brief()
+
+    def _clear_brief(self, stale: bool = True) -> None:
+        self._brief_stale = stale and bool(self.brief_files)
+        self.brief_files, self._brief_about = {}, None
+
+    def _brief_result(self) -> Any:
+        return {"run": self.reps, "compare": self.comparison,
+                "sweep": self.sweep_result}.get(self._latest or "")
+
+    def make_brief(self) -> None:
+        """The decision brief of the latest results, in the app's language: HTML and PDF."""
+        result = self._brief_result()
+        if result is None:
+            self._render_brief()
+            return
+        started = time.perf_counter()
+        question = self.brief_question.value.strip()[:500] or None
+        brief = build_brief(result, self.lang, question=question)
+        page, pdf = brief.to_html().encode("utf-8"), brief.to_pdf()
+        html_name, pdf_name = brief_files(self.lang)
+        self.brief_files = {html_name: page, pdf_name: pdf}
+        name = (result.base.scenario.name if self._latest == "compare" else
+                result.results[0].scenario.name if self._latest == "sweep" else
+                result.scenario.name)
+        self._brief_about, self._brief_stale = (self._latest or "run", name), False
+        self._render_brief()
+        self._say(self._t("planner.status.brief", seconds=planner.format_value(
+            time.perf_counter() - started, "", self.lang)))
+
+    def _render_brief(self) -> None:
+        if self.brief_files and self._brief_about:
+            kind, name = self._brief_about
+            (html_name, page), (pdf_name, pdf) = self.brief_files.items()
+            links = (planner.download_link(html_name, page, "text/html",
+                                           self._t("planner.download.brief_html"), "tyo-dl-brief-html")
+                     + planner.download_link(pdf_name, pdf, "application/pdf",
+                                             self._t("planner.download.brief_pdf"), "tyo-dl-brief-pdf"))
+            about = self._t("planner.brief.from", what=self._t(f"planner.brief.what.{kind}"),
+                            name=name)
+            self.brief_links.value = f'<div>{links}</div><p class="tyo-note">{esc(about)}</p>'
+        elif self._brief_result() is None:
+            self.brief_links.value = f'<p class="tyo-note">{esc(self._t("planner.brief.none"))}</p>'
+        else:
+            self.brief_links.value = (f'<p class="tyo-note">{esc(self._t("planner.brief.stale"))}'
+                                      "</p>" if self._brief_stale else "")
+
+    # -- fit from the county's own data (sim.fit) -------------------------------------------
+
+    def _clear_fits(self) -> None:
+        """Forget every fit: B's numbers are A's again (or as edited)."""
+        self.fit_result, self._fit_said, self._fit_error = None, {}, ""
+        self.fitted_sources: dict[str, float] = {}
+        self.fitted_seasonality: list[float] | None = None
+        self.fitted_durations: dict[str, dict[str, Any]] = {}
+        self.fit_cites: dict[str, str] = {}
+
+    def _fit_changes(self) -> dict[str, Any]:
+        """``with_changes`` entries for the fitted seasonality and the fitted distributions
+        whose mean is still the one shown (an edited mean keeps the scenario's spread)."""
+        changes: dict[str, Any] = {}
+        if self.fitted_seasonality is not None:
+            changes["arrivals.seasonality"] = list(self.fitted_seasonality)
+        for path, dist in self.fitted_durations.items():
+            if abs(self.durations[path].value - dist["mean"]) < 1e-9:
+                changes[path] = dict(dist)
+        return changes
+
+    def _fit_citations(self) -> dict[str, str]:
+        """The fits' citations of the fields that still hold the fitted values."""
+        current = self.source_values()
+        active = {"arrivals.seasonality": self.fitted_seasonality is not None,
+                  "arrivals.sources": bool(self.fitted_sources) and all(
+                      abs(current.get(k, -1.0) - v) < 1e-9 for k, v in self.fitted_sources.items())}
+        active.update({path: path in self._fit_changes() for path in self.fitted_durations})
+        return {path: cite for path, cite in self.fit_cites.items() if active.get(path)}
+
+    def _label_presets(self) -> None:
+        """Each preset by its human name in the app's language (its id stays the value)."""
+        value = self.preset.value
+        self._ignore_preset = True  # relabelling is not a choice of preset
+        try:
+            self.preset.options = [(self._t(_PRESET_KEYS[name][0]) if name in _PRESET_KEYS
+                                    else name, name) for name in list_presets()]
+            self.preset.index = None if value is None else list_presets().index(value)
+        finally:
+            self._ignore_preset = False
+
+    def _label_fit_field(self) -> None:
+        """The stage choices in the app's language (the chosen stage kept)."""
+        value = self.fit_field.value
+        self.fit_field.options = [(self._t(label), path) for path, (label, _) in _DURATION_KEYS.items()]
+        self.fit_field.value = value
+
+    def _on_fit_upload(self, kind: str, control: widgets.FileUpload, value: Any) -> None:
+        if not value:
+            return
+        try:
+            if isinstance(value, dict):  # ipywidgets 7: {name: {"content": ...}}
+                value = [{"name": k, **v} for k, v in value.items()]
+            item = value[0]
+            name = str(item.get("name") or "data.csv")
+            data = item.get("content", b"")
+            data = data.tobytes() if isinstance(data, memoryview) else bytes(data)
+            self._guarded(lambda: self.fit_upload(kind, name, data), busy=False)
+        finally:
+            control.value = ()  # so that the same file can be uploaded again after a fix
+
+    def fit_upload(self, kind: str, name: str, data: bytes) -> None:
+        """Fit ``kind`` ("referrals" or "durations", for the stage chosen in ``fit_field``)
+        from an uploaded CSV file and put the fitted values into B. A file that cannot be
+        fitted shows the fit's one-line message and leaves B as it was."""
+        from sim import fit  # scipy loads here, at the first fit
+        self._show_fit_error("")
+        shown = re.sub(r"[^\w.\- ]+", "_", Path(name).name)[:100].strip(" .") or "data.csv"
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / shown
+                path.write_bytes(data)
+                table = fit.read_table(path)
+            referrals = table.layout in ("referrals", "monthly")
+            if kind == "referrals" and not referrals:
+                raise fit.DataError(f"{shown}: holds durations, not referrals; give a file with "
+                                    "date,source or month,source,count columns, or upload it as "
+                                    "durations.")
+            if kind == "durations" and referrals:
+                raise fit.DataError(f"{shown}: holds referrals, not durations; give a file with "
+                                    "start,end or days columns, or upload it as referrals.")
+            result = (fit.fit_referrals(table) if referrals
+                      else fit.fit_durations(table, self.fit_field.value))
+            self._apply_fit(result)
+        except (ValueError, OSError) as exc:  # DataError and ScenarioError are ValueErrors
+            self._show_fit_error(str(exc) if isinstance(exc, ValueError)
+                                 else f"{shown}: cannot read it ({exc.strerror}).")
+
+    def _apply_fit(self, result: Any) -> None:
+        """Put a fit's values into B's fields; B unchanged (and the error raised) if the
+        result is not a valid scenario."""
+        saved = (self.source_values(), self.duration_values(), self.fitted_sources,
+                 self.fitted_seasonality, dict(self.fitted_durations), dict(self.fit_cites))
+        fragment = result.fragment(dt.date.today())
+        try:
+            if hasattr(result, "per_year"):
+                said = self._apply_referrals(fragment, result.seasonal)
+            else:
+                path = result.field
+                section, name = path.split(".", 1)
+                dist = fragment[section][name]
+                self.fitted_durations[path] = dist
+                self.fit_cites[path] = fragment["sources"][path]
+                with self._sync():
+                    self.durations[path].value = dist["mean"]
+                said = {"field": path, "dist": dict(dist)}
+            self.scenario_b  # noqa: B018 - validates B with the fitted values
+        except ValueError:
+            values, durations, self.fitted_sources, self.fitted_seasonality, \
+                self.fitted_durations, self.fit_cites = saved
+            self._set_sources(values)
+            with self._sync():
+                for path, mean in durations.items():
+                    self.durations[path].value = mean
+            self._render_scenario_downloads()
+            raise
+        self.fit_result = result
+        self._fit_said["referrals" if "sources" in said else "durations"] = (result, said)
+        self._render_fit()
+        self._render_scenario_downloads()
+
+    def _apply_referrals(self, fragment: dict[str, Any], seasonal: bool) -> dict[str, Any]:
+        fitted = fragment["arrivals"]["sources"]
+        values = self.source_values()
+        matched: dict[str, float] = {}
+        added = []
+        for name, rate in fitted.items():
+            target = self._match_source(name)
+            if target is None:  # a scenario may have any sources: a new one is added
+                target = name
+                added.append(name)
+            matched[target] = float(rate)
+        kept = [name for name in values if name not in matched]
+        self._set_sources({**values, **matched})
+        self.fitted_sources = matched
+        self.fitted_seasonality = list(fragment["arrivals"]["seasonality"])
+        self.fit_cites.update({k: v for k, v in fragment["sources"].items()
+                               if k.startswith("arrivals.")})
+        return {"sources": matched, "added": added, "kept": kept, "seasonal": seasonal}
+
+    def _set_sources(self, values: dict[str, float]) -> None:
+        """Referral fields for exactly these sources, with these values; the total follows."""
+        with self._sync():
+            self._build_sources(list(values))
+            for name, value in values.items():
+                self.sources[name].value = value
+            self.referrals.value = round(sum(values.values()), 3)
+
+    def _match_source(self, name: str) -> str | None:
+        """The source of B that a file's source name means: the same name, or its label in
+        either language, compared without case, spaces or punctuation."""
+        key = _plain(name)
+        for source in self.sources:
+            label = _SOURCE_KEYS.get(source)
+            names = {source, *((t(label, code) for code in LANGUAGES) if label else ())}
+            if key in {_plain(n) for n in names}:
+                return source
+        return None
+
+    def _source_label(self, name: str) -> str:
+        key = _SOURCE_KEYS.get(name)
+        return self._t(key) if key else name
+
+    def _show_fit_error(self, message: str) -> None:
+        self._fit_error = message
+        self.fit_error.value = (f'<p class="tyo-error-line" role="alert">'
+                                f'{esc(self._t("planner.fit.error", message=message))}</p>'
+                                if message else "")
+        self.fit_error.layout.display = None if message else "none"
+
+    def _render_fit(self) -> None:
+        """The latest fit in words, its report and its figure, in the app's language."""
+        self._show_fit_error(self._fit_error)
+        if self.fit_result is None:
+            self.fit_report.value = ""
+            show_png(self.fit_plot, b"")
+            return
+        self.fit_report.value = "".join(self._fit_words(*fitted) for fitted in self._fit_said.values())
+        show_figure(self.fit_plot, plots.referral_fit_figure(self.fit_result, self.lang)
+                    if hasattr(self.fit_result, "per_year")
+                    else plots.duration_fit_figure(self.fit_result, self.lang))
+
+    def _fit_words(self, result: Any, said: dict[str, Any]) -> str:
+        """What a fit put into B, in words, then its report."""
+        lang = self.lang
+        if "sources" in said:
+            values = ", ".join(f"{self._source_label(k)} {number(v, lang, 1)}"
+                               for k, v in said["sources"].items())
+            lines = [self._t("planner.fit.sources", values=values)]
+            if said["added"]:
+                lines.append(self._t("planner.fit.added", names=", ".join(
+                    self._source_label(k) for k in said["added"])))
+            if said["kept"]:
+                lines.append(self._t("planner.fit.kept", names=", ".join(
+                    self._source_label(k) for k in said["kept"])))
+            lines.append(self._t("planner.fit.season_yes" if said["seasonal"]
+                                 else "planner.fit.season_no"))
+        else:
+            dist = said["dist"]
+            lines = [self._t("planner.fit.duration", field=self._t(_DURATION_KEYS[said["field"]][0]),
+                             dist=dist["dist"], mean=number(dist["mean"], lang, 1),
+                             cv=number(dist.get("cv", 1.0), lang, 3))]
+        words = "".join(f"<p>{esc(line)}</p>" for line in lines)
+        report = esc("\n".join(result.report(lang)))
+        return (f"{words}<details><summary>{esc(self._t('planner.fit.report'))}"
+                f"</summary><pre>{report}</pre></details>")
+
+
+def _plain(name: str) -> str:
+    """A name compared loosely: lower case, letters and digits only."""
+    return re.sub(r"[\W_]+", "", name.casefold())
 
 
 def _css(name: str) -> str:
