@@ -101,3 +101,16 @@ def _progress_store_outside_home(tmp_path_factory):
         os.environ.pop("TYOKYKY_PROGRESS_DIR", None)
     else:
         os.environ["TYOKYKY_PROGRESS_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium through Playwright, one for the whole session: Playwright's sync API
+    cannot start a second instance while one is open (tests/browser_support.py)."""
+    from browser_support import launch_chromium, require_chromium
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        chromium = launch_chromium(p, executable)
+        yield chromium
+        chromium.close()

@@ -31,9 +31,7 @@ from browser_support import (
     Server,
     copy_course,
     in_ci,
-    launch_chromium,
     record_offline_requests,
-    require_chromium,
     screenshot,
     start_lab,
     start_voila,
@@ -75,16 +73,6 @@ def absent(reason: str) -> None:
 
 
 # --- fixtures -----------------------------------------------------------------------------
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator:
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        chromium = launch_chromium(p, executable)
-        yield chromium
-        chromium.close()
-
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory) -> Iterator[Server]:

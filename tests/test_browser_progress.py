@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import REPO, Server, launch_chromium, require_chromium, screenshot, start_lab, wait_until
+from browser_support import REPO, Server, screenshot, start_lab, wait_until
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -28,16 +28,6 @@ pytestmark = pytest.mark.browser
 
 TIMEOUT_MS = 90_000
 NOTEBOOK = "course/en/00_start_here.ipynb"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        chromium = launch_chromium(p, executable)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
