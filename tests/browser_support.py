@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -276,3 +277,54 @@ def screenshot(page, name: str, full_page: bool = True) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+# --- JupyterLab pages -------------------------------------------------------------------------
+
+def menu(page, top: str, item: str | re.Pattern) -> None:
+    """Click a JupyterLab menu item: *item* is its whole label, or a pattern for it."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{top}$")).first.click()
+    label = item if isinstance(item, re.Pattern) else re.compile(f"^{re.escape(item)}$")
+    page.locator(".lm-Menu-itemLabel", has_text=label).first.click()
+
+
+def wait_kernel_connected(server: Server, path: str, timeout: float = 90) -> None:
+    """The notebook's kernel is started, idle and connected to the page (server's view)."""
+    def ready() -> bool:
+        url = f"{server.base_url}/api/sessions?token={server.token}"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            sessions = json.load(response)
+        return any(s.get("path") == path and s["kernel"]["execution_state"] == "idle"
+                   and s["kernel"].get("connections", 0) >= 1 for s in sessions)
+    wait_until(ready, timeout, f"the kernel of {path}")
+
+
+def run_all_cells(page) -> None:
+    """Run → Run All Cells; once more if no code cell started (kernel not yet wired)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    started = r"""() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+                     .some(p => /\[(\d+|\*)\]/.test(p.textContent))"""
+    for attempt in range(2):
+        menu(page, "Run", "Run All Cells")
+        try:
+            page.wait_for_function(started, timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            if attempt:
+                raise
+
+
+# --- processes --------------------------------------------------------------------------------
+
+def processes_with(mark: str) -> list[str]:
+    """``"pid: command line"`` of every process (other than this one) whose command line holds
+    *mark*: what a test left running."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if mark in cmdline and int(pid) != os.getpid():
+            found.append(f"{pid}: {cmdline}")
+    return found

@@ -31,11 +31,13 @@ from browser_support import (
     Server,
     copy_course,
     in_ci,
+    menu,
     record_offline_requests,
+    run_all_cells,
     screenshot,
     start_lab,
     start_voila,
-    wait_until,
+    wait_kernel_connected,
 )
 
 import sim
@@ -44,11 +46,10 @@ from sim.results import KEY_KPIS
 from sim.widgets.app import _PRESET_KEYS
 
 try:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
     expect.set_options(timeout=30_000)
 except ImportError:  # require_chromium() reports it (fails in CI, skips locally)
-    expect = PlaywrightTimeout = None
+    expect = None
 
 pytestmark = pytest.mark.browser
 
@@ -125,36 +126,6 @@ def wait_kernel_idle(page) -> None:
                 .some(p => p.textContent.includes('*'));
             return ind && ind.getAttribute('data-status') === 'idle' && !busy;
         }""", timeout=TIMEOUT_MS)
-
-
-def wait_kernel_connected(server: Server, path: str) -> None:
-    """The notebook's kernel is started, idle and connected to the page (server's view)."""
-    def ready() -> bool:
-        url = f"{server.base_url}/api/sessions?token={server.token}"
-        with urllib.request.urlopen(url, timeout=5) as response:
-            sessions = json.load(response)
-        return any(s.get("path") == path and s["kernel"]["execution_state"] == "idle"
-                   and s["kernel"].get("connections", 0) >= 1 for s in sessions)
-    wait_until(ready, TIMEOUT_MS / 1000, f"the kernel of {path}")
-
-
-def run_all_cells(page) -> None:
-    """Run → Run All Cells; once more if no code cell started (kernel not yet wired)."""
-    started = r"""() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
-                     .some(p => /\[(\d+|\*)\]/.test(p.textContent))"""
-    for attempt in range(2):
-        menu(page, "Run", "Run All Cells")
-        try:
-            page.wait_for_function(started, timeout=15_000)
-            return
-        except PlaywrightTimeout:
-            if attempt:
-                raise
-
-
-def menu(page, top: str, item: str) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{top}$")).first.click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{item}$")).first.click()
 
 
 def test_lab_course_notebook_slider_changes_output_and_plot(browser, lab):

@@ -7,22 +7,27 @@ Uses Debian's chromium through Playwright and a JupyterLab started by process id
 
 from __future__ import annotations
 
-import json
 import re
 import stat
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import REPO, Server, screenshot, start_lab, wait_until
+from browser_support import (
+    REPO,
+    Server,
+    menu,
+    run_all_cells,
+    screenshot,
+    start_lab,
+    wait_kernel_connected,
+)
 
 try:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
     expect.set_options(timeout=60_000)
 except ImportError:  # require_chromium() reports it
-    expect = PlaywrightTimeout = None
+    expect = None
 
 pytestmark = pytest.mark.browser
 
@@ -38,36 +43,6 @@ def lab_with_store(tmp_path_factory) -> Iterator[tuple[Server, Path]]:
         server = start_lab(tmp_path_factory.mktemp("lab-progress"), REPO, None)
     yield server, store
     server.stop()
-
-
-def menu(page, top: str, item: re.Pattern) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{top}$")).first.click()
-    page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
-
-
-def wait_kernel_connected(server: Server, path: str) -> None:
-    """The notebook's kernel is started, idle and connected to the page (server's view)."""
-    def ready() -> bool:
-        url = f"{server.base_url}/api/sessions?token={server.token}"
-        with urllib.request.urlopen(url, timeout=5) as response:
-            sessions = json.load(response)
-        return any(s.get("path") == path and s["kernel"]["execution_state"] == "idle"
-                   and s["kernel"].get("connections", 0) >= 1 for s in sessions)
-    wait_until(ready, TIMEOUT_MS / 1000, f"the kernel of {path}")
-
-
-def run_all_cells(page) -> None:
-    """Run → Run All Cells; once more if no code cell started (kernel not yet wired)."""
-    started = r"""() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
-                     .some(p => /\[(\d+|\*)\]/.test(p.textContent))"""
-    for attempt in range(2):
-        menu(page, "Run", re.compile("^Run All Cells$"))
-        try:
-            page.wait_for_function(started, timeout=15_000)
-            return
-        except PlaywrightTimeout:
-            if attempt:
-                raise
 
 
 def test_quiz_progress_survives_a_kernel_restart(browser, lab_with_store):

@@ -19,6 +19,7 @@ from pathlib import Path
 import distributed  # the dask extra: a missing install fails here, on purpose
 import numpy as np
 import pytest
+from browser_support import processes_with
 
 import sim
 from sim import experiment
@@ -46,15 +47,7 @@ def _stop(procs: list[subprocess.Popen]) -> None:
 
 
 def _leftover_processes(mark: str = MARK) -> list[str]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if mark in cmdline and int(pid) != os.getpid():
-            found.append(f"{pid}: {cmdline}")
-    return found
+    return processes_with(mark)
 
 
 def _in_session(sid: int) -> list[str]:

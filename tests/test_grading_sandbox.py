@@ -27,6 +27,7 @@ from pathlib import Path
 import nbformat
 import nbgrader.api as nbgrader_api  # installed by make (the lab extra): fail, never skip
 import pytest
+from browser_support import processes_with
 
 from sim.grading import sandbox
 
@@ -188,15 +189,7 @@ def _outputs(root: Path, student: str) -> str:
 
 
 def _leftover_processes() -> list[str]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if MARK in cmdline:
-            found.append(f"{pid}: {cmdline}")
-    return found
+    return processes_with(MARK)
 
 
 @pytest.fixture(scope="module")
