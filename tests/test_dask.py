@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def test_a_sweep_a_comparison_and_the_staffing_search_on_the_cluster_equal_the_l
 
 
 def test_a_worker_killed_mid_sweep_leaves_the_results_identical(tmp_path):
-    s = _scenario()
+    s = _scenario().with_changes({"horizon_days": 730})  # runs long enough to be caught holding one
     vary = {"ips.coaches": [3, 4, 5, 6]}
     local = experiment.sweep(s, vary, 6, seed=4, jobs=2)
     c = Cluster(tmp_path)
@@ -158,20 +159,32 @@ def test_a_worker_killed_mid_sweep_leaves_the_results_identical(tmp_path):
         victim = c.workers[0]
         address = next(a for a, w in c.client.scheduler_info()["workers"].items() if w["name"] == "w0")
         arrived, lost = [], []
+        done = threading.Event()
+
+        def watch() -> None:
+            """Kill the victim mid-way, while it holds a task; the sweep keeps submitting."""
+            while not done.is_set() and len(arrived) < 4:
+                time.sleep(0.005)
+            while not done.is_set():
+                held = c.client.processing([address]).get(address, [])
+                if held:
+                    lost.extend(held)
+                    os.killpg(victim.pid, signal.SIGKILL)
+                    return
+                time.sleep(0.005)
 
         def progress(i: int, n: int) -> None:
             arrived.append(i)
-            if i >= 4 and not lost:  # mid-way: 20 of 24 runs to come, one of them on the victim
-                deadline = time.monotonic() + 5  # (between two tasks it may hold none for a moment)
-                while not lost and time.monotonic() < deadline:
-                    lost.extend(c.client.processing([address])[address])
-                    time.sleep(0.01)
-                if lost:
-                    os.killpg(victim.pid, signal.SIGKILL)
 
-        on_dask = experiment.sweep(s, vary, 6, seed=4, client=c.client, progress=progress)
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            on_dask = experiment.sweep(s, vary, 6, seed=4, client=c.client, progress=progress)
+        finally:
+            done.set()
+            watcher.join(timeout=10)
+        assert lost, "the victim never held a task while the sweep ran"
         assert victim.wait(timeout=10) == -signal.SIGKILL
-        assert lost, "the victim had no task when it was killed"
         assert arrived == list(range(1, 25))
         np.testing.assert_equal(_kpis(on_dask), _kpis(local))
         assert len(c.client.nthreads()) == 1  # the scheduler knows it lost one
