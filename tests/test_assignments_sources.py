@@ -247,7 +247,10 @@ def test_readme_documents_every_tools_subcommand_and_the_make_targets():
 
 
 def _execute_source(name: str) -> dict:
-    """Run the source notebook's code cells (solutions and hidden tests) in this process."""
+    """Run the source notebook's code cells (solutions and hidden tests) in this process.
+
+    Not ``sim.grading.references.run_solutions``: that one runs the setup and solution cells
+    only, while the checks below read the hidden tests' own reference lines (``_REF_*``)."""
     namespace: dict = {}
     for cell in _nb(name).cells:
         if cell.cell_type == "code":

@@ -7,6 +7,15 @@ The right answers are stored only as salted SHA-256 hashes of
 ``"<quiz_id>:<question_id>:<option_id>"``, so neither the notebook nor the YAML
 shows them as plain text; the checker hashes a learner's choice and compares.
 
+Every question says what it asks of the learner in ``skill`` (required; one of :data:`SKILLS`):
+
+* ``apply``  – use a rule the module teaches in a situation: a short conversation with a
+  (fictional) client, a team decision, a planning choice;
+* ``recall`` – remember a fact, a figure or a definition.
+
+At least half of each module's questions are ``apply`` (``tests/test_quiz.py`` checks every quiz
+file it finds, so new modules' quizzes need the field too).
+
 Three kinds of question:
 
 * ``single``   – one right option (radio buttons);
@@ -40,6 +49,7 @@ from sim.learning.text import DATA_DIR, Bilingual, bilingual, check_language, t
 __all__ = [
     "QUIZ_DIR",
     "KINDS",
+    "SKILLS",
     "MAX_WRONG_TRIES",
     "Option",
     "Question",
@@ -61,6 +71,7 @@ __all__ = [
 
 QUIZ_DIR = DATA_DIR / "quizzes"
 KINDS = ("single", "multiple", "numeric")
+SKILLS = ("apply", "recall")  # what a question asks: use a rule in a situation, or remember a fact
 MAX_WRONG_TRIES = 2  # the right answer is shown after this many wrong tries
 _ID = re.compile(r"^[a-z0-9_]+$")
 
@@ -82,6 +93,7 @@ class Question:
     kind: str
     prompt: Bilingual
     key: tuple[str, ...]
+    skill: str = "recall"  # one of SKILLS; the loader requires it in the YAML
     options: tuple[Option, ...] = ()
     explanation: Bilingual | None = None  # numeric questions
     unit: Bilingual | None = None  # numeric questions
@@ -180,6 +192,11 @@ def _parse_question(quiz_id: str, raw: Mapping[str, Any], where: str) -> Questio
     kind = raw.get("kind", "single")
     if kind not in KINDS:
         raise ValueError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    skill = raw.get("skill")
+    if skill not in SKILLS:
+        found = "missing" if skill is None else repr(skill)
+        raise ValueError(f"{where}: skill is {found}; write skill: apply (use a rule in a situation) "
+                         f"or skill: recall (remember a fact), one of {', '.join(SKILLS)}")
     key = tuple(str(h) for h in (raw.get("key") or ()))
     if not key or not all(re.fullmatch(r"[0-9a-f]{64}", h) for h in key):
         raise ValueError(f"{where}: key must be a list of sha256 hex digests "
@@ -189,6 +206,7 @@ def _parse_question(quiz_id: str, raw: Mapping[str, Any], where: str) -> Questio
         kind=kind,
         prompt=bilingual(raw.get("prompt"), f"{where}.prompt"),
         key=key,
+        skill=skill,
         sources=_sources(raw.get("sources"), f"{where}.sources"),
         hint=bilingual(raw["hint"], f"{where}.hint") if raw.get("hint") is not None else None,
     )
@@ -453,7 +471,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lang = check_language(args.lang)
     print(quiz.title[lang])
     for number, q in enumerate(quiz.questions, 1):
-        print(f"\n{number}. [{q.id}, {q.kind}] {q.prompt[lang]}")
+        print(f"\n{number}. [{q.id}, {q.kind}, {q.skill}] {q.prompt[lang]}")
         for o in q.options:
             print(f"   {o.id}) {o.text[lang]}")
     return 0

@@ -30,6 +30,7 @@ from sim.learning.text import Bilingual, check_language, load_data, number
 __all__ = [
     "BANDS",
     "Band",
+    "band_title",
     "EVIDENCE_EXTRAS",
     "Element",
     "FidelityError",
@@ -144,6 +145,17 @@ def band_label(band_key: str, lang: str = "en") -> str:
     if band_key not in _BAND_BY_KEY:
         raise FidelityError(f"Unknown band {band_key!r}; use one of {list(_BAND_BY_KEY)}.")
     return _BAND_BY_KEY[band_key].label(lang)
+
+
+def band_title(band_key: str, lang: str = "en") -> str:
+    """A band's label with what is unconfirmed about it, for titles and alt text."""
+    label = band_label(band_key, lang)  # raises on an unknown band
+    band = _BAND_BY_KEY[band_key]
+    if not band.sources:
+        return _FIGURE["band_name_unconfirmed"](lang, band=label)
+    if band.unconfirmed:
+        return _FIGURE["band_cutoff_unconfirmed"](lang, band=label)
+    return label
 
 
 def review_cadence_months(total: int) -> int:
@@ -501,5 +513,5 @@ def review_figure(ratings: Mapping[str, object], lang: str = "en") -> Figure:
     handles = [Patch(color=_SECTION_COLOURS[sec.key], label=s.subtotal_label(sec.key, lang))
                for sec in SECTIONS]
     fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=8)
-    fig.suptitle(_FIGURE["title"](lang, total=number(s.total, lang), band=s.band_label(lang)))
+    fig.suptitle(_FIGURE["title"](lang, total=number(s.total, lang), band=band_title(s.band, lang)))
     return fig

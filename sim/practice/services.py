@@ -390,20 +390,20 @@ def compare_pathways(prep_months: int = 12, search_months: int = 4,
 
 # --- learning path (module 0) -------------------------------------------------
 
-MODULE_IDS = tuple(f"m{n:02d}" for n in range(10))
+MODULE_IDS = tuple(f"m{n:02d}" for n in range(13))
 LEARNER_ROLES = ("coordinator", "job_coach", "social_worker", "manager")
 _CORE = ("m00", "m01", "m02", "m03", "m04")
 _NEXT = {
-    "coordinator": ("m06", "m08", "m07", "m05", "m09"),
-    "job_coach": ("m05", "m07", "m06", "m09", "m08"),
-    "social_worker": ("m06", "m07", "m05", "m08", "m09"),
-    "manager": ("m05", "m08", "m09", "m06", "m07"),
+    "coordinator": ("m06", "m10", "m11", "m08", "m07", "m12", "m05", "m09"),
+    "job_coach": ("m05", "m07", "m11", "m12", "m06", "m10", "m09", "m08"),
+    "social_worker": ("m06", "m10", "m11", "m07", "m12", "m05", "m08", "m09"),
+    "manager": ("m05", "m08", "m09", "m06", "m07", "m10", "m11", "m12"),
 }
 
 
 def learning_path(role: str) -> tuple[str, ...]:
-    """A suggested module order for a learner role: the shared core 0–4, then 5–9
-    in the order most useful for that role (a course-design suggestion, not a rule)."""
+    """A suggested module order for a learner role: the shared core 0–4, then the
+    other modules in the order most useful for that role (a course-design suggestion, not a rule)."""
     if role not in _NEXT:
         raise ValueError(f"role={role!r} is not one of: {', '.join(LEARNER_ROLES)}")
     return _CORE + _NEXT[role]

@@ -18,10 +18,13 @@ pass ``lang="fi"``. One module per concept:
 * :mod:`sim.widgets.pathway_comparison` – module 4: the stepwise and IPS pathways on one timeline;
 * :mod:`sim.widgets.fidelity` – module 5: the IPS-25 fidelity self-scoring form;
 * :mod:`sim.widgets.caseplan` – module 6: the case-plan builder with the rule review;
-* :mod:`sim.widgets.benefits` – module 6: the work-income and benefits calculator;
+* :mod:`sim.widgets.benefits` – modules 6 and 10: the work-income and benefits calculator and the
+  month-by-month income calculator;
 * :mod:`sim.widgets.employers` – module 7: the job-development planner;
 * :mod:`sim.widgets.capacity` – module 8: the pathway explorer and the capacity dashboard;
 * :mod:`sim.widgets.impact` – module 9: the impact calculator;
+* :mod:`sim.widgets.disclosure` – module 11: the disclosure and consent planner;
+* :mod:`sim.widgets.followalong` – module 12: the follow-along and job-ending planner;
 * :mod:`sim.widgets.app` – the planners' app (Voilà, ``course/app/planner.ipynb``).
 """
 
@@ -30,8 +33,10 @@ from sim.widgets.base import RunView, View
 from sim.widgets.benefits import BenefitsCalculator, benefits_calculator
 from sim.widgets.capacity import CapacityDashboard, PathwayExplorer, capacity_dashboard, pathway_explorer
 from sim.widgets.caseplan import CasePlanBuilder, caseplan_builder
+from sim.widgets.disclosure import DisclosurePlanner, disclosure_planner
 from sim.widgets.employers import EmployerPlanner, employer_planner
 from sim.widgets.fidelity import FidelityForm, fidelity_form
+from sim.widgets.followalong import FollowAlongPlanner, followalong_planner
 from sim.widgets.impact import ImpactCalculator, impact_calculator
 from sim.widgets.pathway_comparison import PathwayComparisonView, pathway_comparison, pathway_figure
 from sim.widgets.progress import ProgressView, my_progress
@@ -62,5 +67,7 @@ __all__ = [
     "employer_planner", "EmployerPlanner",
     "pathway_explorer", "PathwayExplorer", "capacity_dashboard", "CapacityDashboard",
     "impact_calculator", "ImpactCalculator",
+    "disclosure_planner", "DisclosurePlanner",
+    "followalong_planner", "FollowAlongPlanner",
     "planner_app", "PlannerApp",
 ]

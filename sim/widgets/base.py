@@ -1,4 +1,5 @@
-"""What every view shares: the :class:`View` base, HTML escaping, source tags and pictures.
+"""What every view shares: the :class:`View` base, HTML escaping, source tags, pictures, a review's
+findings (:func:`findings_html`) and the form views' control sizes (``FORM_*``).
 
 A view is an ``ipywidgets.VBox`` that knows its language; its controls and outputs are plain
 attributes, so a test sets ``.value`` or clicks a button and reads what a person would see.
@@ -14,6 +15,7 @@ carries as its label.
 from __future__ import annotations
 
 import base64
+import gc
 import html
 import io
 import time
@@ -25,9 +27,11 @@ import ipywidgets as widgets
 from traitlets import Unicode
 
 from sim.learning.text import check_language, t
+from sim.practice.findings import Finding
 
 __all__ = ["View", "RunView", "Picture", "esc", "sources_html", "png_bytes", "img_tag", "image_widget",
-           "show_png", "show_figure", "figure_html", "image_html"]
+           "show_png", "show_figure", "figure_html", "image_html", "site_stills", "captioned", "Figure",
+           "findings_html", "FORM_LABEL", "FORM_WIDE", "FORM_AUTO"]
 
 
 def esc(text: Any) -> str:
@@ -39,6 +43,29 @@ def sources_html(codes: Iterable[str]) -> str:
     """``[S0, C53]`` in a muted style, or an empty string."""
     codes = list(codes)
     return f' <span class="tyokyky-src" style="color:#666">[{", ".join(codes)}]</span>' if codes else ""
+
+
+#: Each finding level's colour and label (see :data:`sim.practice.findings.LEVELS`).
+_LEVEL_COLOUR = {"error": "#a00", "warning": "#a60", "info": "#444", "ok": "#060"}
+_LEVEL_LABEL = {"error": "finding.level.error", "warning": "finding.level.warning",
+                "info": "finding.level.info", "ok": "finding.level.ok"}
+
+
+def findings_html(findings: Iterable[Finding], lang: str) -> str:
+    """A list of a review's findings: each one's level in its colour, its text, what it rests on and
+    its sources."""
+    items = "".join(
+        f'<li><b style="color:{_LEVEL_COLOUR[f.level]}">{esc(t(_LEVEL_LABEL[f.level], lang))}:</b> '
+        f"{esc(f.message(lang))} <em style='color:#666'>"
+        f"({esc(t('finding.rests_on', lang, basis=f.basis_label(lang)))})</em>"
+        f"{sources_html(f.sources)}</li>" for f in findings)
+    return f"<ul>{items}</ul>"
+
+
+#: The form views' controls: a label as wide as its words, a wide field, a field as wide as its content.
+FORM_LABEL = {"description_width": "initial"}
+FORM_WIDE = widgets.Layout(width="36em")
+FORM_AUTO = widgets.Layout(width="auto")
 
 
 def png_bytes(fig: Any, dpi: int = 80) -> bytes:
@@ -91,6 +118,45 @@ def figure_html(fig: Any, dpi: int = 90) -> str:
     return img_tag(png_bytes(fig, dpi), fig.get_label())
 
 
+class Figure(widgets.VBox):
+    """A picture with its caption below it, made by :func:`captioned`: ``image``, ``caption`` and
+    :meth:`redraw` (for a view whose language can change)."""
+
+    def __init__(self, image: Picture, caption: widgets.HTML, redraw: Callable[[], None]) -> None:
+        super().__init__([image, caption])
+        self.image, self.caption, self._redraw = image, caption, redraw
+
+    def redraw(self) -> None:
+        """Write the caption again (after the view's language changed)."""
+        self._redraw()
+
+
+def captioned(image: Picture, lang: str | Callable[[], str], *, box_class: str = "tyokyky-figure",
+              caption_class: str = "tyokyky-caption", alt_on_page: bool = False) -> Figure:
+    """*image* with its alt text as a caption below it ("Figure: …"), kept in step with the picture.
+
+    A live ipywidgets Image puts no alt on its ``<img>``; the caption gives a screen reader (and
+    everyone) the words. *lang* is the caption's language, or a function that gives the view's
+    language now (call :meth:`Figure.redraw` after a switch). The box has *box_class*, the caption
+    *caption_class* and its paragraph ``<caption_class>-text``. With *alt_on_page* the page's own
+    script copies the words onto the ``<img>`` (the planners' app does, :mod:`sim.widgets.app`):
+    the caption carries them in ``data-alt`` and is hidden from screen readers, which read the alt.
+    """
+    caption = widgets.HTML().add_class(caption_class)
+
+    def show(_: Any = None) -> None:
+        alt = esc(image.alt if bytes(image.value) else "")
+        label = esc(t("planner.figure", lang() if callable(lang) else lang))
+        hidden = f' aria-hidden="true" data-alt="{alt}"' if alt_on_page else ""
+        caption.value = (f'<p class="{caption_class}-text"{hidden} '
+                         f'style="color:#444;font-size:0.9em;margin:0 0 0.8em 0">'
+                         f"<em>{label}: {alt}</em></p>" if alt else "")
+
+    image.observe(show, names=["alt", "value"])
+    show()
+    return Figure(image, caption, show).add_class(box_class)
+
+
 def image_html(image: Picture) -> str:
     """A picture widget's PNG as an ``<img>`` with its alt text ("" if it has no picture)."""
     return img_tag(bytes(image.value), image.alt)
@@ -127,6 +193,10 @@ class View(widgets.VBox):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} lang={self.lang!r}>"
+
+    def still_html(self) -> str:
+        """The still picture of this view for a page without a kernel (see :func:`site_stills`)."""
+        return self.snapshot_html()
 
 
 class RunView(View):
@@ -200,6 +270,15 @@ class RunView(View):
                                       if issubclass(w.category, UserWarning)))
         return result, seconds, messages
 
+    def still_html(self) -> str:
+        """The snapshot after one run with the settings shown, if the view has a ``run`` and no
+        picture yet: a page without a kernel shows the tool's results, not an empty tool."""
+        shown = any(isinstance(w, widgets.Image) and w.value for w in _descendants(self))
+        run = getattr(self, "run", None)
+        if not shown and callable(run):
+            run()
+        return self.snapshot_html()
+
     def snapshot_body(self) -> str:
         """The text and pictures the view shows now, in order (controls left out)."""
         parts: list[str] = []
@@ -217,3 +296,20 @@ class RunView(View):
         for child in self.children:
             walk(child)
         return "".join(parts)
+
+
+def _descendants(widget: widgets.Widget) -> Iterable[widgets.Widget]:
+    for child in getattr(widget, "children", ()):
+        yield child
+        yield from _descendants(child)
+
+
+def site_stills() -> dict[str, str]:
+    """Every course view alive in this kernel as a still picture (HTML), by widget model id.
+
+    The offline course site (``course/build_site.py``) calls this in the kernel after running a
+    notebook and puts each still in place of the live widget; :meth:`RunView.still_html` runs a
+    simulation tool once first, so its page shows a real figure and table.
+    """
+    return {obj.model_id: obj.still_html() for obj in gc.get_objects()
+            if isinstance(obj, View) and obj.model_id}

@@ -4,7 +4,9 @@
   IPS-routing sliders, run a few replications and watch the waiting list and caseloads
   over time (with too few coaches the pathway jams);
 * :func:`capacity_dashboard` — set the coordinators, the range of coaches to try and the
-  target wait; the staffing search finds the fewest coaches that meet the target.
+  target wait; the staffing search finds the fewest coaches that meet the target;
+* :func:`utilisation_picture` and :func:`preset_table` — the module's queueing curve (with its
+  alt text) and its table of presets, so that the notebook shows no plotting or HTML code.
 
 Each is a :class:`sim.widgets.base.RunView` (a box with a status line and a progress bar)
 whose controls and outputs are attributes (``.coaches``, ``.run_button``, ``.status``,
@@ -14,18 +16,20 @@ whose controls and outputs are attributes (``.coaches``, ``.run_button``, ``.sta
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as widgets
+from IPython.display import HTML
 
 from sim import planner, plots
 from sim.experiment import min_staffing, refinement_cap, replicate
-from sim.learning.text import t
+from sim.learning.text import number, t
 from sim.scenario import Scenario, preset
-from sim.widgets.base import RunView, esc, image_widget, show_figure
+from sim.widgets.base import RunView, captioned, esc, figure_html, image_widget, show_figure
 
 __all__ = ["PathwayExplorer", "pathway_explorer", "CapacityDashboard", "capacity_dashboard",
-           "STYLE"]
+           "STYLE", "utilisation_picture", "preset_table", "PRESET_TABLE_KPIS"]
 
 #: Presets fast enough for a learner's click (the national preset takes ~20 s a run).
 _MAX_SECONDS_PER_RUN = 2.0
@@ -110,7 +114,7 @@ class PathwayExplorer(RunView):
                          f"<p>{esc(self._t('planner.explorer.note'))}</p>"),
             self.preset, self.coaches, self.caseload, self.fidelity, self.ips_share,
             self.replications, widgets.HBox([self.run_button, self.progress]), self.status,
-            self.plot, self.table, self.waits_plot,
+            captioned(self.plot, self.lang), self.table, captioned(self.waits_plot, self.lang),
         ]
         self.add_class("tyo-pathway-explorer")
         self.load_preset()
@@ -206,7 +210,7 @@ class CapacityDashboard(RunView):
             widgets.HTML(STYLE + f"<h3>{esc(self._t('planner.dashboard.title'))}</h3>"),
             self.preset, self.coordinators, self.coaches, self.target, self.replications,
             widgets.HBox([self.run_button, self.progress]), self.status, self.answer,
-            self.plot, self.table,
+            captioned(self.plot, self.lang), self.table,
         ]
         self.add_class("tyo-capacity-dashboard")
         self.load_preset()
@@ -251,3 +255,33 @@ def capacity_dashboard(lang: str = "en", scenario: str = _DEFAULT_PRESET,
                        replications: int = 5) -> CapacityDashboard:
     """Module 8: the fewest coaches that meet a waiting-time target, with its capacity curve."""
     return CapacityDashboard(lang, scenario, replications)
+
+
+# --- the module's picture and table ---------------------------------------------------------
+
+#: The measures in module 8's table of presets.
+PRESET_TABLE_KPIS = ("ips_wait_days.mean", "ips_started_within_30d_share", "coach_caseload_utilisation",
+                     "ips_employed_within_365d_share")
+
+
+def utilisation_picture(servers: int = 5, mean_days: float = 14, lang: str = "en") -> HTML:
+    """Module 8: the mean wait against the share of places in use (Erlang C), with its alt text."""
+    return HTML(figure_html(plots.utilisation_figure(servers=servers, mean_days=mean_days, lang=lang)))
+
+
+def preset_table(names: Iterable[str], replications: int = 3, seed: int = 1, lang: str = "en") -> HTML:
+    """Module 8: run each preset a few times; one row per preset with its coaches and key measures."""
+    rows = []
+    for name in names:
+        scenario = preset(name)
+        reps = replicate(scenario, replications=replications, seed=seed)
+        coaches = scenario.ips.coaches
+        row = {"name": name, "coaches": number(coaches, lang, 0 if coaches == int(coaches) else 1)}
+        row.update({r["metric"]: planner.format_value(r["mean"], r["unit"], lang)
+                    for r in planner.kpi_rows(reps, PRESET_TABLE_KPIS, lang)})
+        rows.append(row)
+    days = t("planner.unit.days", lang)
+    columns = [("name", t("planner.param.preset", lang)), ("coaches", t("planner.param.coaches", lang))]
+    columns += [(kpi, planner.kpi_label(kpi, lang) + (f" ({days})" if kpi.endswith(".mean") else ""))
+                for kpi in PRESET_TABLE_KPIS]
+    return HTML(planner.html_table(rows, columns, "tyo-kpi-table", row_key="name"))

@@ -14,7 +14,7 @@ import ipywidgets as widgets
 
 from sim.learning.text import number
 from sim.practice import fidelity
-from sim.widgets.base import View, esc, image_html, image_widget, png_bytes, show_png, sources_html
+from sim.widgets.base import View, captioned, esc, image_html, image_widget, png_bytes, show_png, sources_html
 
 __all__ = ["FIDELITY_CASES", "FidelityForm", "case_ratings", "fidelity_form"]
 
@@ -81,12 +81,14 @@ class FidelityForm(View):
         for sec in fidelity.SECTIONS:
             rows = []
             for item in (i for i in fidelity.ITEMS if i.section == sec.key):
-                name = widgets.HTML(f"<b>{item.id}</b> {esc(item.name(self.lang))}"
+                name = widgets.HTML(f"{esc(item.name(self.lang))}"
                                     f"{sources_html(item.sources)}{self._unconfirmed_flag(item)}",
                                     layout=widgets.Layout(width="26em"))
                 self.items[item.id] = widgets.Dropdown(options=[(str(r), r) for r in range(1, 6)],
-                                                       value=start[item.id],
-                                                       layout=widgets.Layout(width="5em"))
+                                                       value=start[item.id], description=item.id,
+                                                       tooltip=item.name(self.lang),
+                                                       style={"description_width": "2.6em"},
+                                                       layout=widgets.Layout(width="8em"))
                 self.anchors[item.id] = widgets.HTML(layout=widgets.Layout(width="30em"))
                 rows.append(widgets.HBox([name, self.items[item.id], self.anchors[item.id]]))
             sections.append(widgets.VBox(rows))
@@ -105,7 +107,8 @@ class FidelityForm(View):
         note = " ".join(filter(None, (self._t("fidelity_form.note"), fidelity.names_note(self.lang))))
         self.children = [widgets.HTML(f"<b>{esc(self._t('fidelity_form.title'))}</b><br>"
                                       f'<span style="color:#666">{esc(note)}</span>'),
-                         self.tabs, self.summary, self.draw_button, self.figure_note, self.plot]
+                         self.tabs, self.summary, self.draw_button, self.figure_note,
+                         captioned(self.plot, self.lang)]
         self.update()
         self.rate_evidence()
         self.draw()
@@ -251,7 +254,7 @@ class FidelityForm(View):
         self.figure = fidelity.review_figure(ratings, self.lang)
         s = fidelity.score(ratings)
         alt = self._t("fidelity_form.figure_alt", sections=self._subtotals(s),
-                      total=number(s.total, self.lang), band=s.band_label(self.lang))
+                      total=number(s.total, self.lang), band=fidelity.band_title(s.band, self.lang))
         show_png(self.plot, png_bytes(self.figure, dpi=72), alt)
         self.figure_note.value = ""
 

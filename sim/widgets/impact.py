@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from sim.learning.text import percent
 from sim.practice import impact
-from sim.widgets.base import View, esc, image_html, image_widget, png_bytes, show_png, sources_html
+from sim.widgets.base import View, captioned, esc, image_html, image_widget, png_bytes, show_png, sources_html
 
 __all__ = ["EXAMPLE_QUARTERS", "ImpactCalculator", "impact_calculator"]
 
@@ -62,7 +62,8 @@ class ImpactCalculator(View):
                 for name, w, n in zip(self.labels, self.working, self.served)]
         title = f"<b>{esc(self._t('impact.title'))}</b><p>{esc(self._t('impact.intro'))}</p>"
         self.children = [widgets.HTML(title),
-                         *rows, widgets.HBox([self.level, self.method]), self.table, self.plot, self.needed]
+                         *rows, widgets.HBox([self.level, self.method]), self.table,
+                         captioned(self.plot, self.lang), self.needed]
         self.update()
 
     def update(self) -> None:

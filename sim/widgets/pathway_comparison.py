@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from sim.learning.text import check_language, number, percent, t
 from sim.practice import services
-from sim.widgets.base import View, esc, image_html, image_widget, png_bytes, show_png, sources_html
+from sim.widgets.base import View, captioned, esc, image_html, image_widget, png_bytes, show_png, sources_html
 
 __all__ = ["PathwayComparisonView", "pathway_comparison", "pathway_figure"]
 
@@ -89,7 +89,7 @@ class PathwayComparisonView(View):
         for control in (self.prep_months, self.search_months, self.evidence):
             control.observe(lambda _: self.update(), names="value")
         self.children = [widgets.HTML(f"<b>{esc(self._t('path.title'))}</b>"), self.prep_months,
-                         self.search_months, self.evidence, self.plot, self.summary]
+                         self.search_months, self.evidence, captioned(self.plot, self.lang), self.summary]
         self.update()
 
     def update(self) -> None:

@@ -48,7 +48,9 @@ class QuestionView(widgets.VBox):
         else:
             unit = f" {question.unit[lang]}" if question.unit else ""
             self.control = widgets.Text(value="", placeholder=t("quiz.number_placeholder", lang) + unit,
-                                        layout=widgets.Layout(width="14em"))
+                                        description=t("quiz.number_label", lang, number=number),
+                                        style={"description_width": "initial"},
+                                        layout=widgets.Layout(width="20em"))
         self.feedback = widgets.HTML()
         self.show_button = widgets.Button(description=t("quiz.show_answer", lang), icon="eye",
                                           layout=widgets.Layout(display="none", width="auto"))
@@ -215,8 +217,20 @@ class QuizView(View):
             options = "".join(f"<li>{mark} {esc(o.text[lang])}</li>" for o in q.options)
             numeric = f"<p>{esc(t('quiz.number_placeholder', lang))}: ____</p>" if q.kind == "numeric" else ""
             items.append(f'<li><p><b>{esc(q.prompt[lang])}</b></p><ul style="list-style:none">{options}</ul>'
-                         f"{numeric}</li>")
+                         f"{numeric}{_answer_details(self.quiz, q, lang)}</li>")
         return f"<h3>{esc(self.quiz.title[lang])}</h3><ol>{''.join(items)}</ol>"
+
+
+def _answer_details(quiz: quizlib.Quiz, q: quizlib.Question, lang: str) -> str:
+    """The right answer and its explanation in a closed ``<details>``, for the static course site."""
+    if q.kind == "numeric":
+        body = f"<p>{esc(q.explanation[lang])}</p>" if q.explanation else ""
+    else:
+        right = quizlib.correct_option_ids(quiz, q)
+        body = "".join(f"<p>✔ <b>{esc(o.text[lang])}</b>: {esc(o.explanation[lang])}</p>"
+                       for o in q.options if o.id in right)
+    return (f'<details class="tyokyky-answer"><summary>{esc(t("quiz.show_answer", lang))}</summary>'
+            f"{body}{sources_html(q.sources)}</details>")
 
 
 def quiz(quiz_id: str, lang: str = "en", store: progresslib.ProgressStore | None | bool = None) -> QuizView:

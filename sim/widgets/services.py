@@ -196,8 +196,10 @@ class RoleMatcher(View):
         super().__init__(lang)
         choices = [(self._t("roles.choose"), "")] + [
             (services.actor(a).name[self.lang], a) for a in services.ROLE_CHOICES]
-        self.selectors = {task.id: widgets.Dropdown(options=choices, value="", layout=_WIDE)
-                          for task in services.ROLE_TASKS}
+        self.selectors = {task.id: widgets.Dropdown(options=choices, value="", layout=_WIDE,
+                                                    description=self._t("roles.who", number=number),
+                                                    style={"description_width": "initial"})
+                          for number, task in enumerate(services.ROLE_TASKS, 1)}
         self.check_button = widgets.Button(description=self._t("roles.check"), button_style="primary",
                                            icon="check")
         self.feedback = widgets.HTML()
