@@ -37,10 +37,23 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, plots
-from .experiment import Comparison, Replications, SweepResult, Target, stability_warnings
+from .experiment import (
+    UTILISATION_WARNING,
+    Comparison,
+    Replications,
+    SweepResult,
+    Target,
+)
 from .learning.text import UnknownKeyError, check_language, number, percent, t
-from .planner import clip_bound, ips_share
-from .report import parameter_table, run_record, stress_report
+from .planner import answer_point, clip_bound, ips_share
+from .report import (
+    Footnotes,
+    missing_reason,
+    parameter_table,
+    run_record,
+    stress_report,
+    warning_texts,
+)
 from .results import KEY_KPIS, KPIS, RunResult, kpi_unit
 from .scenario import Scenario
 from .stats import CI
@@ -134,14 +147,16 @@ def _ci_words(ci: CI, unit: str, lang: str, factor: float = 1.0) -> str:
                      format_value(clip_bound(high, unit), unit, lang))
 
 
-def kpi_sentence(metric: str, ci: CI, scenario: Scenario, lang: str = "en") -> str:
+def kpi_sentence(metric: str, ci: CI, scenario: Scenario, lang: str = "en", reason: str = ""
+                 ) -> str:
     """One KPI with its 95 % CI as a sentence: "People wait on average 96 days (82–110) for a
-    coaching place." Counts of referred people (referrals, exits) are given a year."""
+    coaching place." Counts of referred people (referrals, exits) are given a year. A KPI
+    with no value says why: *reason* (:func:`sim.report.missing_reason`) if given."""
     unit = kpi_unit(metric)
     factor = _year_factor(scenario) if _per_year(metric) else 1.0
     label = plots.kpi_label(metric, lang)
     if not math.isfinite(ci.mean):
-        return t("brief.kpi.none", lang, label=label)
+        return f"{label}: {reason}." if reason else t("brief.kpi.none", lang, label=label)
     fields = {"value": format_value(ci.mean * factor, unit, lang),
               "ci": _ci_words(ci, unit, lang, factor)}
     try:
@@ -172,6 +187,11 @@ def _in_units(shown: str, unit: str, lang: str, per_year: bool = False, differen
     if unit == "days":
         return t("brief.value.days", lang, value=shown)
     return t("brief.value.per_year", lang, value=shown) if per_year else shown
+
+
+def _with_reason(shown: str, why: str) -> str:
+    """A value as shown, or "–" with the reason it has none."""
+    return f"– ({why})" if shown == "–" and why else shown
 
 
 def _target_words(target: Target, lang: str) -> str:
@@ -274,7 +294,7 @@ def load_results(folder: str | Path) -> Loaded:
                                  Target(**target) if target else None,
                                  dict(data.get("offered_load") or {}))
             record = data.get("record")
-            shown = _shown_point(result)
+            shown = answer_point(result)
             appendix = stress_report(shown, record) if record else None
             return Loaded(result, "sweep", appendix)
         if (folder / "run.json").is_file() and (folder / "replications.csv").is_file():
@@ -298,14 +318,6 @@ def load_results(folder: str | Path) -> Loaded:
                      "worksim compare --out.")
 
 
-def _shown_point(result: SweepResult) -> Replications:
-    """The grid point a sweep's brief describes: the answer, else the largest value tried."""
-    best = result.best() if result.target is not None else None
-    if best is not None:
-        return result.results[list(result.points).index(best)]
-    return result.results[-1]
-
-
 # --- building the brief ---------------------------------------------------------------------------
 
 def _figure_block(fig) -> Block:
@@ -320,7 +332,7 @@ def _question(result: Result, lang: str, question: str | None) -> list[Block]:
         asked = t("brief.question.compare", lang, name=s.name,
                   alternatives=", ".join(t("brief.quoted", lang, name=n) for n in result.alternatives))
     elif isinstance(result, SweepResult):
-        s = _shown_point(result).scenario
+        s = answer_point(result).scenario
         setting = ", ".join(_setting_words(p, lang) for p in result.parameters)
         asked = (t("brief.question.sweep_target", lang, setting=setting,
                    target=_target_words(result.target, lang))
@@ -339,8 +351,8 @@ def _question(result: Result, lang: str, question: str | None) -> list[Block]:
 def _results(reps: Replications, lang: str, heading: str = "brief.h.results") -> list[Block]:
     s = reps.scenario
     have = reps.runs[0].kpis
-    sentences = [kpi_sentence(k, reps.ci(k), s, lang) for k in KEY_KPIS
-                 if k in have or k.split(".")[0] in have]
+    sentences = [kpi_sentence(k, reps.ci(k), s, lang, missing_reason(reps, k, lang))
+                 for k in KEY_KPIS if k in have or k.split(".")[0] in have]
     note = t("brief.results.source", lang, replications=reps.n, days=plots.amount(s.horizon_days, lang),
              warmup=plots.amount(s.warmup_days, lang))
     return [Block("h2", t(heading, lang)), Block("ul", items=tuple(sentences)), Block("note", note)]
@@ -395,14 +407,16 @@ def _comparison(cmp: Comparison, lang: str) -> list[Block]:
             d = cmp.difference(name, k)
             low, high = d.low * factor, d.high * factor
             clear = math.isfinite(low) and (low > 0 or high < 0)
+            why = {x: missing_reason(r, k, lang) for x, r in (("a", base), ("b", alt))}
+            either = why["a"] or why["b"]
             ci = (_interval(_signed(low, unit, lang), _signed(high, unit, lang))
-                  if math.isfinite(low) else t("brief.ci.none", lang))
+                  if math.isfinite(low) else f"({either})" if either else t("brief.ci.none", lang))
             yearly = _per_year(k)
+            a, b = (_with_reason(_in_units(format_value(r.ci(k).mean * factor, unit, lang), unit,
+                                           lang, yearly), why[x])
+                    for x, r in (("a", base), ("b", alt)))
             items.append(t("brief.compare.row", lang, label=plots.kpi_label(k, lang), name=name,
-                           a=_in_units(format_value(base.ci(k).mean * factor, unit, lang), unit,
-                                       lang, yearly),
-                           b=_in_units(format_value(alt.ci(k).mean * factor, unit, lang), unit,
-                                       lang, yearly),
+                           a=a, b=b,
                            diff=_in_units(_signed(d.mean * factor, unit, lang), unit, lang,
                                           yearly, difference=True), ci=ci,
                            verdict=t("brief.compare.clear" if clear else "brief.compare.unclear",
@@ -442,17 +456,22 @@ def _sweep(result: SweepResult, lang: str) -> list[Block]:
     if result.target is not None:
         header.append(t("brief.col.meets", lang))
     rows = [tuple(header)]
+    notes = Footnotes()
     for point, reps in zip(result.points, result.results):
         ci = reps.ci(kpi)
-        row = [*(plots.amount(point[p], lang) for p in params), format_value(ci.mean, unit, lang),
-               _ci_words(ci, unit, lang)]
+        why = missing_reason(reps, kpi, lang)
+        row = [*(plots.amount(point[p], lang) for p in params),
+               format_value(ci.mean, unit, lang) if math.isfinite(ci.mean) else notes.mark(why),
+               _ci_words(ci, unit, lang) if math.isfinite(ci.mean) else notes.mark(why)]
         if result.target is not None:
             row.append(t("brief.yes" if result.target.met_by(ci) else "brief.no", lang))
         rows.append(tuple(row))
     blocks.append(Block("table", items=tuple(rows)))
+    if notes.reasons:  # why each "–" in the table has no value
+        blocks.append(Block("note", " ".join([t("missing.notes", lang), *notes.lines()])))
     if len(params) == 1:
         blocks.append(_figure_block(plots.capacity_figure(result, kpi, lang)))
-    shown = _shown_point(result)
+    shown = answer_point(result)
     blocks.append(Block("note", t("brief.sweep.shown", lang, setting=setting, value=", ".join(
         plots.amount(shown.scenario.get(p), lang) for p in params))))
     return blocks
@@ -509,18 +528,21 @@ def _numbers(s: Scenario, lang: str) -> list[Block]:
             Block("note", t("brief.numbers.note", lang, cited=cited, total=len(params)))]
 
 
-def _warnings(reps: Replications, lang: str, params: Sequence[str]) -> list[Block]:
-    s = reps.scenario
-    items = [t("brief.warnings.model", lang, text=words(m, lang, params))
-             for m in stability_warnings(s)]
+def _warnings(reps: Replications, lang: str, params: Sequence[str],
+              others: Mapping[str, Replications] | None = None) -> list[Block]:
+    """The model's own checks (in the brief's language, field names in words) of the results
+    described and of each compared alternative (named), then the brief's own notes."""
+    items = [words(m, lang, params) for m in warning_texts(reps.checks(), lang)]
+    for name, alt in (others or {}).items():
+        items += [f"{name}: {words(m, lang, params)}" for m in warning_texts(alt.checks(), lang)]
     have = reps.runs[0].kpis
-    if "coach_caseload_utilisation" in have:
+    if "coach_caseload_utilisation" in have:  # near full (result_warnings says "full")
         util = reps.ci("coach_caseload_utilisation").mean
-        if math.isfinite(util) and util > 0.9:
+        if math.isfinite(util) and 0.9 < util < UTILISATION_WARNING:
             items.append(t("brief.warnings.full", lang, share=percent(util, lang, 0)))
     if "coordinator_utilisation" in have:
         util = reps.ci("coordinator_utilisation").mean
-        if math.isfinite(util) and util > 0.9:
+        if math.isfinite(util) and 0.9 < util < UTILISATION_WARNING:
             items.append(t("brief.warnings.coordinators", lang, share=percent(util, lang, 0)))
     if reps.n < 10:
         items.append(t("brief.warnings.few", lang, replications=reps.n))
@@ -605,7 +627,7 @@ def build_brief(result: Result | Loaded, lang: str = "en", *, question: str | No
     if isinstance(result, Comparison):
         main = result.base
     elif isinstance(result, SweepResult):
-        main = _shown_point(result)
+        main = answer_point(result)
     elif isinstance(result, Replications):
         main = result
     else:
@@ -634,7 +656,8 @@ def build_brief(result: Result | Loaded, lang: str = "en", *, question: str | No
                _figure_block(plots.outcomes_figure(main, lang)),
                Block("note", t("brief.figure.note", lang))]
     blocks += _numbers(s, lang)
-    blocks += _warnings(main, lang, params)
+    blocks += _warnings(main, lang, params,
+                        result.alternatives if isinstance(result, Comparison) else None)
     blocks += _limits(s, lang)
     blocks += _appendix(appendix, lang, params)
     return Brief(title, lang, tuple(blocks))

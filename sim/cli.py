@@ -9,6 +9,8 @@
     worksim compare base.yaml county.yaml [more.yaml] -n 20    # saved scenarios side by side
     worksim warmup PRESET_OR_FILE --series ips_waiting
     worksim brief RUN_SWEEP_OR_COMPARE_FOLDER --lang fi
+    worksim study study.yaml --out DIR [--resume]     # many scenarios × a grid, one table
+    worksim template --population 250000 --referral-rate 1.5 --coaches 6   # a county from key numbers
     worksim fit referrals.csv --out arrivals.yaml --plot plots/
 
 Bad input never shows a traceback: the message names the field, the value and the fix,
@@ -33,7 +35,7 @@ from typing import Any
 import yaml
 
 from . import __version__, experiment, journeys
-from .learning.text import LANGUAGES
+from .learning.text import LANGUAGES, amount, number, percent, t
 from .model import SAMPLE_EVERY_DAYS, SERIES, series_paths
 from .results import KEY_KPIS
 from .scenario import Scenario, ScenarioError, list_presets, preset, read_value, resolve
@@ -44,6 +46,8 @@ SWEEP_MAX_VALUES = 200
 """A sweep takes at most this many values of one parameter ..."""
 SWEEP_MAX_POINTS = 1_000
 """... and at most this many grid points in all."""
+RESUME_HELP = ("finish the run stored in --out (results.sqlite): its replications are read "
+               "back, only the missing ones run, and the tables are written again")
 VALIDATE_MAX_CLIENTS = 50_000
 """``validate`` runs its offered-load check only for scenarios with at most this many clients
 (referrals over the horizon plus the initial caseloads): a few seconds at most."""
@@ -171,14 +175,74 @@ def _dask(args: argparse.Namespace) -> Any:
     return args.cleanup.enter_context(dask_client(args.scheduler, args.workers))
 
 
-def _warn_unstable(s: Scenario) -> None:
+def _warn_unstable(s: Scenario, lang: str = "en") -> None:
     """Stability warnings, printed at once (before a possibly long run)."""
-    for message in experiment.stability_warnings(s):
-        print(f"warning: {message}", file=sys.stderr, flush=True)
+    from .report import warning_texts
+    for message in warning_texts(experiment.stability_checks(s), lang):
+        print(f"{t('warning.prefix', lang)}: {message}", file=sys.stderr, flush=True)
+
+
+def _print_warnings(messages: Sequence[str], lang: str, name: str = "") -> None:
+    """Warnings in *lang* on standard output, each named by its scenario if *name* is given."""
+    for message in messages:
+        print(f"{t('warning.prefix', lang)}: {name + ': ' if name else ''}{message}")
 
 
 def _progress(args: argparse.Namespace) -> bool:
     return not args.quiet and sys.stderr.isatty()
+
+
+def _out_with_store(args: argparse.Namespace, name: str, writes: Sequence[str],
+                    inputs: Sequence[Path], subject: str, label: str, about: Any = None
+                    ) -> tuple[Path, Any]:
+    """The --out folder and its result store (sim/store.py), where every finished replication
+    is written as it completes. A folder holding only a store (an interrupted run) is resumed
+    as --resume does; a store of another question or model version is refused."""
+    from . import report, store
+    if args.resume and args.out is None:
+        raise ValueError("--resume: give --out FOLDER, the folder of the run to resume.")
+    writes = (*writes, *store.STORE_FILES)
+    folder = report.check_out_dir(args.out, name, overwrite=True, writes=writes, inputs=inputs)
+    found = (folder / store.STORE_NAME).is_file()
+    if args.resume and not found:
+        raise ValueError(f"--resume: {folder} has no result store ({store.STORE_NAME}) to resume; "
+                         "leave --resume out to start there.")
+    only_store = found and all(p.name in store.STORE_FILES for p in folder.iterdir())
+    try:
+        out = report.prepare_out_dir(folder, name, writes=writes,
+                                     overwrite=args.overwrite or args.resume or only_store,
+                                     inputs=inputs)
+    except FileExistsError as exc:
+        if not found:
+            raise
+        raise FileExistsError(f"{exc} Add --resume to finish the run stored there (its "
+                              "replications are read back, the tables written again).") from None
+    try:
+        opened = store.open_store(out, subject, label, about)
+    except store.StoreError as exc:
+        if not args.overwrite or args.resume:
+            raise store.StoreError(f"{str(exc).rstrip('.')}; or add --overwrite to replace it with "
+                                   "this run's.") from None
+        for file in store.STORE_FILES:  # --overwrite: this run's store replaces it
+            (out / file).unlink(missing_ok=True)
+        print(f"note: replaced {out / store.STORE_NAME}: {str(exc).split(': ', 1)[1]}",
+              file=sys.stderr, flush=True)
+        found = False
+        opened = store.open_store(out, subject, label, about)
+    args.cleanup.enter_context(opened)
+    if found and opened.count():
+        print(f"Resuming: {opened.count():,} replications already stored in "
+              f"{out / store.STORE_NAME}.", file=sys.stderr, flush=True)
+    return out, opened
+
+
+def _scenario_store(args: argparse.Namespace, s: Scenario, name: str, writes: Sequence[str]
+                    ) -> tuple[Path, Any]:
+    """:func:`_out_with_store` for a command about one (base) scenario."""
+    from .store import scenario_hash
+    digest = scenario_hash(s)
+    return _out_with_store(args, name, writes, _input_file(args.scenario), digest,
+                           f"scenario {s.name}, content hash {digest[:12]}", s.to_dict())
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
@@ -192,7 +256,28 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from .template import scenario_template, write_template
+    from .template import scenario_template, scenario_yaml, write_template
+    keys = {"--population": args.population, "--referral-rate": args.referral_rate,
+            "--coaches": args.coaches}
+    if any(v is not None for v in (*keys.values(), args.coordinators, args.name)):
+        missing = [k for k, v in keys.items() if v is None]
+        if missing:
+            raise ValueError(f"{', '.join(missing)}: a county from key numbers needs --population, "
+                             "--referral-rate (referrals a year per 1,000 residents) and --coaches"
+                             " (and optionally --coordinators and --name).")
+        from .county import county_scenario
+        built = county_scenario(args.name or "county", args.population, args.referral_rate,
+                                args.coaches, args.coordinators, args.preset, where="--")
+        text = scenario_yaml(built, args.lang, based_on=args.preset)
+        if args.out is None:
+            print(text, end="")
+            return 0
+        path = Path(args.out)
+        if path.exists() and not args.overwrite:
+            raise FileExistsError(f"{path} exists; choose another name or pass --overwrite.")
+        path.write_text(text, encoding="utf-8")
+        print(f"Wrote {path}")
+        return 0
     if args.out is None:
         print(scenario_template(args.preset, args.lang), end="")
     else:
@@ -202,20 +287,21 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     s = _load(args.scenario)
-    print(f"OK: {s.name} — {s.arrivals.per_year:,.0f} referrals a year, horizon "
-          f"{s.horizon_days:g} days, {s.assessment.coordinators:g} coordinators, "
-          f"{s.ips.coaches:g} coaches × {s.ips.caseload_per_coach} places.")
-    for message in experiment.stability_warnings(s):
-        print(f"warning: {message}")
+    lang = args.lang
+    print(t("cli.validate.ok", lang, name=s.name, referrals=number(s.arrivals.per_year, lang),
+            days=amount(s.horizon_days, lang), coordinators=amount(s.assessment.coordinators, lang),
+            coaches=amount(s.ips.coaches, lang), caseload=s.ips.caseload_per_coach))
+    from .report import warning_texts
+    _print_warnings(warning_texts(experiment.stability_checks(s), lang), lang)
     clients = s.arrivals.per_year * s.horizon_days / 365 + s.initial.total
     if clients <= VALIDATE_MAX_CLIENTS:  # a few seconds at most
         floor = experiment.offered_load(s, replications=1)
-        for param, value in (("ips.coaches", s.ips.coaches),
-                             ("assessment.coordinators", s.assessment.coordinators)):
-            if value <= floor[param]:
-                print(f"warning: {param} = {value:g} is at or below the offered-load floor "
-                      f"{floor[param]:.1f}: with unlimited places this many would be in use on "
-                      "average, so the waiting list grows for as long as the run lasts.")
+        lines = [t("cli.validate.floor", lang, setting=param, value=amount(value, lang),
+                   floor=number(floor[param], lang, 1))
+                 for param, value in (("ips.coaches", s.ips.coaches),
+                                      ("assessment.coordinators", s.assessment.coordinators))
+                 if value <= floor[param]]
+        _print_warnings(lines, lang)
     return 0
 
 
@@ -254,19 +340,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     s = _scenario(args)
     from . import report  # matplotlib loads here, after the input is checked (not for validate)
     client = _dask(args)
-    out = report.prepare_out_dir(args.out, s.name, overwrite=args.overwrite,
-                                 writes=report.RUN_FILES, inputs=_input_file(args.scenario))
-    _warn_unstable(s)
+    out, store = _scenario_store(args, s, s.name, report.RUN_FILES)
+    _warn_unstable(s, args.lang)
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", experiment.UnstableScenarioWarning)  # printed above
         if precision is None:
             reps = experiment.replicate(s, args.replications, args.seed, jobs=args.jobs,
-                                        progress=_progress(args), client=client)
+                                        progress=_progress(args), client=client, store=store)
         else:
             reps = experiment.replicate_to_precision(
                 s, precision, args.seed, max_replications=args.max_replications, jobs=args.jobs,
-                progress=_progress(args), client=client)
+                progress=_progress(args), client=client, store=store)
     wall = time.perf_counter() - started
     report.write_run(reps, out, command=" ".join(["worksim", *sys.argv[1:]]),
                      wall_seconds=wall, lang=args.lang)
@@ -274,30 +359,29 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"({wall:.1f} s)")
     if reps.stopping is not None:
         print(f"precision: {reps.stopping.describe()}")
-    print(report.format_table(reps.summary(), None if args.all else KEY_KPIS))
-    for line in experiment.result_warnings(reps):
-        print(f"warning: {line}")
-    for line in bottlenecks(reps):
-        print(f"note: {line}")
+    rows = reps.summary()
+    print(report.format_table(rows, None if args.all else KEY_KPIS,
+                              {r.metric: report.missing_reason(reps, r.metric, args.lang)
+                               for r in rows}))
+    _print_warnings(report.warning_texts(experiment.result_checks(reps), args.lang), args.lang)
+    for line in bottlenecks(reps, args.lang):
+        print(f"{t('cli.note.prefix', args.lang)}: {line}")
     print(f"\nWrote summary.csv, replications.csv, summary.xlsx, run.json, report.md and "
           f"PNG plots to {out}/")
     return 0
 
 
-def bottlenecks(reps: experiment.Replications) -> list[str]:
+def bottlenecks(reps: experiment.Replications, lang: str = "en") -> list[str]:
     """Plain-language pointers for a planner reading the table (no judgement beyond the CI)."""
     notes = []
     util = reps.ci("coach_caseload_utilisation").mean
     p90 = reps.ci("ips_wait_days.p90")
     if util > 0.95 and p90.low > 30:
-        notes.append(f"coaches' caseloads are full {util:.0%} of the time and the 90th-percentile "
-                     f"wait for coaching is {p90.mean:.0f} days; try `worksim sweep "
-                     f"{reps.scenario.name} --vary ips.coaches=... --target "
-                     "\"ips_wait_days.p90<=30\"` to find the fewest coaches that meet a month.")
+        notes.append(t("cli.note.coaches", lang, share=percent(util, lang),
+                       days=number(p90.mean, lang), name=reps.scenario.name))
     coord = reps.ci("coordinator_utilisation").mean
     if coord > 0.9:
-        notes.append(f"coordinators are busy {coord:.0%} of the time; assessment waits grow fast "
-                     "near full use.")
+        notes.append(t("cli.note.coordinators", lang, share=percent(coord, lang)))
     return notes
 
 
@@ -364,17 +448,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             shown = ", ".join(f"{k}={v:g}" for k, v in point.items())
             raise ScenarioError(f"--vary: the grid point {shown} is not valid: {exc}") from None
     client = _dask(args)
-    out = report.prepare_out_dir(args.out, f"{s.name}-sweep", overwrite=args.overwrite,
-                                 writes=report.SWEEP_FILES, inputs=_input_file(args.scenario))
+    out, store = _scenario_store(args, s, f"{s.name}-sweep", report.SWEEP_FILES)
     if staffing:
         param = next(iter(vary))
         result = experiment.min_staffing(s, param, vary[param], target, args.replications,
                                          args.seed, jobs=args.jobs, progress=_progress(args),
                                          max_replications=cap, precision=precision,
-                                         client=client)
+                                         client=client, store=store)
     else:
         result = experiment.sweep(s, vary, args.replications, args.seed, target=target,
-                                  jobs=args.jobs, progress=_progress(args), client=client)
+                                  jobs=args.jobs, progress=_progress(args), client=client,
+                                  store=store)
     kpis = [target.kpi] if target else []
     kpis += [k for k in ("ips_wait_days.p90", "ips_wait_days.mean", "coach_caseload_utilisation",
                          "assessment_wait_days.p90", "employed_within_365d_share") if k not in kpis]
@@ -400,6 +484,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             if result.offered_load:  # the staffing search: say how sure the answer is
                 from .planner import certainty_text
                 print(certainty_text(result, args.lang))
+    from .planner import answer_point
+    shown = answer_point(result)  # the answer (or the largest value tried): its warnings
+    _print_warnings(report.warning_texts(shown.checks(), args.lang), args.lang, ", ".join(
+        f"{p}={shown.scenario.get(p):g}" for p in result.parameters))
     counts = sorted({reps.n for reps in result.results})
     if len(counts) > 1:
         print(f"\nReplications per value: {counts[0]}–{counts[-1]} (values whose 95 % CI straddled "
@@ -503,16 +591,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
                         "coach_caseload_utilisation"]
     _check_kpis(kpis)
     client = _dask(args)
-    out = None
-    if args.out is not None:  # only with --out: the command wrote no folder before
+    out = store = None
+    if args.out is not None or args.resume:  # only with --out: the command wrote no folder before
         from . import report
-        out = report.prepare_out_dir(args.out, f"{base.name}-compare", overwrite=args.overwrite,
-                                     writes=report.COMPARE_FILES,
-                                     inputs=[p for text in (args.scenario, *args.others)
-                                             for p in _input_file(text)])
+        from .store import scenario_hash
+        digest = scenario_hash(base)
+        out, store = _out_with_store(args, f"{base.name}-compare", report.COMPARE_FILES,
+                                     [p for text in (args.scenario, *args.others)
+                                      for p in _input_file(text)], digest,
+                                     f"base scenario {base.name}, content hash {digest[:12]}",
+                                     base.to_dict())
     started = time.perf_counter()
     cmp = experiment.compare(base, alts, args.replications, args.seed, jobs=args.jobs,
-                             progress=_progress(args), client=client)
+                             progress=_progress(args), client=client, store=store)
     print(f"Paired differences (alternative − {base.name}), {args.replications} replications "
           "with common random numbers:")
     print(f"{'scenario':14s} {'metric':34s} {'base':>10s} {'alt':>10s} {'diff':>10s} "
@@ -520,6 +611,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for r in cmp.rows(kpis):
         print(f"{r['scenario']:14s} {r['metric']:34s} {r['base_mean']:10.3f} {r['alt_mean']:10.3f}"
               f" {r['difference']:10.3f} [{r['ci95_low']:10.3f}, {r['ci95_high']:10.3f}]")
+    from .report import warning_texts
+    for name, reps in ((base.name, cmp.base), *cmp.alternatives.items()):
+        _print_warnings(warning_texts(reps.checks(), args.lang), args.lang, name)
     if out is not None:
         report.write_compare(cmp, out, command=" ".join(["worksim", *sys.argv[1:]]),
                              wall_seconds=time.perf_counter() - started)
@@ -548,7 +642,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     if args.out is not None:
         out = report.prepare_out_dir(args.out, f"{s.name}-warmup", overwrite=args.overwrite,
                                      writes=("warmup.png",), inputs=_input_file(args.scenario))
-    _warn_unstable(s)
+    _warn_unstable(s, args.lang)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", experiment.UnstableScenarioWarning)  # printed above
         analysis = experiment.warmup_analysis(s, args.series, args.replications, args.seed,
@@ -612,6 +706,36 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_study(args: argparse.Namespace) -> int:
+    """Many scenarios × a grid into one store and one table (sim/study.py)."""
+    from . import study as studies
+    st = studies.load_study(args.study)  # every scenario and grid point validated here
+    args.replications, args.seed = st.replications, st.seed
+    _check_common(args)
+    client = _dask(args)
+    digest, label, about = st.subject()
+    out, store = _out_with_store(args, f"{st.name}-study", studies.STUDY_FILES,
+                                 [Path(args.study)], digest, label, about)
+    runs = len(st.points()) * st.replications
+    print(f"{st.name}: {len(st.scenarios)} scenarios × {len(st.points()) // len(st.scenarios)} grid "
+          f"points × {st.replications} replications = {runs:,} runs, seed {st.seed}.", flush=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", experiment.UnstableScenarioWarning)
+        result = studies.run_study(st, jobs=args.jobs, client=client, store=store,
+                                   progress=_progress(args))
+    paths = studies.write_study(result, out, args.lang,
+                                command=" ".join(["worksim", *sys.argv[1:]]))
+    if st.target is not None:
+        table = result.table()
+        for label, _ in st.scenarios:
+            met = [p for (name, p, _), row in zip(result.points, table)
+                   if name == label and row["meets_target"]]
+            shown = ", ".join(f"{k} = {v:g}" for k, v in met[0].items()) if met else "none"
+            print(f"{label}: fewest that meet {st.target} (95 % CI bound): {shown or 'as given'}")
+    print(f"Wrote {', '.join(paths)} to {out}/")
+    return 0
+
+
 def cmd_brief(args: argparse.Namespace) -> int:
     from . import brief  # matplotlib and fpdf2 load here, after the input is checked
     loaded = brief.load_results(args.folder)  # refuses anything but a run/sweep/compare folder
@@ -637,10 +761,20 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the comments")
     sp.add_argument("--out", help="write the template to this file (default: print it)")
     sp.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    county = sp.add_argument_group("a county from key numbers (sim/county.py: the rest from "
+                                   "--preset, services scaled by the referral volume)")
+    county.add_argument("--population", type=int, help="residents")
+    county.add_argument("--referral-rate", type=float, metavar="R",
+                        help="referrals a year per 1,000 residents")
+    county.add_argument("--coaches", type=float, help="IPS job coaches (full-time posts)")
+    county.add_argument("--coordinators", type=float,
+                        help="work-ability coordinators (default: scaled from --preset)")
+    county.add_argument("--name", help="the county's name")
     sp.set_defaults(func=cmd_template)
 
     sp = sub.add_parser("validate", help="check a scenario file")
     sp.add_argument("scenario", help="a preset name or a YAML file")
+    sp.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the check's lines")
     sp.set_defaults(func=cmd_validate)
 
     def common(sp: argparse.ArgumentParser, reps: int) -> None:
@@ -672,6 +806,7 @@ def _parser() -> argparse.ArgumentParser:
                     help=f"cap for --precision (default {experiment.PRECISION_CAP})")
     sp.add_argument("--out", help="output folder (default results/NAME-TIMESTAMP)")
     sp.add_argument("--overwrite", action="store_true", help="replace files in --out")
+    sp.add_argument("--resume", action="store_true", help=RESUME_HELP)
     sp.add_argument("--all", action="store_true", help="print every KPI")
     sp.set_defaults(func=cmd_run)
 
@@ -692,6 +827,7 @@ def _parser() -> argparse.ArgumentParser:
                     f"{experiment.PRECISION_CAP})")
     sp.add_argument("--out")
     sp.add_argument("--overwrite", action="store_true")
+    sp.add_argument("--resume", action="store_true", help=RESUME_HELP)
     sp.set_defaults(func=cmd_sweep)
 
     sp = sub.add_parser("compare", help="paired differences against the base (CRN)")
@@ -705,6 +841,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--kpi", action="append")
     sp.add_argument("--out", help="also write comparison.csv and compare.json to this folder")
     sp.add_argument("--overwrite", action="store_true")
+    sp.add_argument("--resume", action="store_true", help=RESUME_HELP)
     sp.set_defaults(func=cmd_compare)
 
     sp = sub.add_parser("warmup", help="Welch plot and MSER-5 warm-up suggestion")
@@ -715,6 +852,23 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--out")
     sp.add_argument("--overwrite", action="store_true")
     sp.set_defaults(func=cmd_warmup)
+
+    sp = sub.add_parser("study", help="many scenarios (presets, files, variants, counties from key "
+                        "numbers) × a staffing grid into one table and store")
+    sp.add_argument("study", help="a study YAML file, e.g. sim/data/examples/study-presets.yaml")
+    sp.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (0 = all cores)")
+    dask = sp.add_mutually_exclusive_group()
+    dask.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                      help="run on this running Dask cluster (needs the dask extra)")
+    dask.add_argument("--workers", type=int, metavar="N",
+                      help="run on a local Dask cluster of N worker processes (needs the dask extra)")
+    sp.add_argument("--out", help="output folder (default results/NAME-study-TIMESTAMP)")
+    sp.add_argument("--overwrite", action="store_true", help="replace files in --out")
+    sp.add_argument("--resume", action="store_true", help=RESUME_HELP)
+    sp.add_argument("--quiet", "-q", action="store_true")
+    sp.add_argument("--lang", choices=LANGUAGES, default="en", help="language of study.xlsx and "
+                    "the plot")
+    sp.set_defaults(func=cmd_study)
 
     sp = sub.add_parser("brief", help="a decision brief (HTML and PDF) from a run, sweep or "
                         "compare folder")
@@ -746,6 +900,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, inside the try
         return code
+    except KeyboardInterrupt:  # Ctrl-C: the finished replications are in the run folder's store
+        print("\ninterrupted: a command with an output folder keeps the replications finished so "
+              "far in its results.sqlite; run the same command again to resume.", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # the reader went away (`worksim presets | head -1`): as the Python docs recommend,
         # point stdout at devnull so the interpreter's final flush stays quiet

@@ -68,7 +68,8 @@ def _lost(distributed: Any, option: str) -> Iterator[None]:
         raise ValueError(f"{option}: the Dask workers running a replication died repeatedly "
                          f"({' '.join(str(exc).split())[:200]}); check the workers' memory and "
                          "logs.") from None
-    except (distributed.comm.CommClosedError, CancelledError) as exc:
+    except (distributed.comm.CommClosedError, CancelledError,
+            distributed.client.ClosedClientError) as exc:
         raise ValueError(f"{option}: lost the connection to the Dask cluster "
                          f"({' '.join(str(exc).split())[:200] or type(exc).__name__}).") from None
 

@@ -18,7 +18,7 @@ import uuid
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,8 +34,9 @@ __all__ = ["Replications", "SummaryRow", "replicate", "compare", "Comparison", "
            "SweepResult", "Target", "parse_target", "min_staffing", "offered_load",
            "stability_warnings", "warmup_analysis", "UnstableScenarioWarning", "known_kpis",
            "check_kpi", "parse_range", "MAX_REPLICATIONS", "MAX_RUNS", "replicate_to_precision",
-           "parse_precision", "PrecisionStop", "PrecisionCheck", "PRECISION_FLOORS",
+           "parse_precision", "PrecisionStop", "replicate_many", "PrecisionCheck", "PRECISION_FLOORS",
            "PRECISION_BATCH", "PRECISION_CAP", "refinement_cap", "result_warnings", "stage_loads",
+           "Check", "stability_checks", "result_checks", "UTILISATION_WARNING",
            "StaffingCertainty",
            "miss_confidence"]
 
@@ -78,10 +79,15 @@ class Replications:
     def n(self) -> int:
         return len(self.runs)
 
+    def checks(self) -> list[Check]:
+        """The scenario's analytic overload checks (:func:`stability_checks`) and what the run
+        itself shows (:func:`result_checks`) that fire."""
+        return stability_checks(self.scenario) + result_checks(self)
+
     def warnings(self) -> list[str]:
-        """Plain-language warnings: the scenario's analytic overload checks
-        (:func:`stability_warnings`) and what the run itself shows (:func:`result_warnings`)."""
-        return stability_warnings(self.scenario) + result_warnings(self)
+        """:meth:`checks` in the model's own English words (in the planner's language:
+        :func:`sim.report.warning_texts`)."""
+        return [c.english for c in self.checks()]
 
     def values(self, kpi: str) -> np.ndarray:
         """One value per replication, e.g. ``values("ips_wait_days.p90")``."""
@@ -109,17 +115,17 @@ def _task(args: tuple[Scenario, int, int]) -> RunResult:
     return run(scenario, seed=seed, replication=rep)
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
+def _pool(jobs: int) -> _LocalPool:
     # fork where the platform has it: scripts need no __main__ guard and workers start
     # at once; the workers only run pure simulation code, so a threaded parent (a Jupyter
     # kernel) is safe. Elsewhere spawn (scripts then need the usual __main__ guard).
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    return _LocalPool(max_workers=jobs, mp_context=ctx)
 
 
 def _execute(tasks: Iterable[tuple[Scenario, int, int]], count: int, jobs: int | Any,
-             progress: bool | Callable[[int, int], None]) -> list[RunResult]:
+             progress: bool | Callable[[int, int], None], store: Any = None) -> list[RunResult]:
     """Run ``count`` tasks serially, in worker processes or on a Dask cluster; results come
     back in task order.
 
@@ -127,6 +133,11 @@ def _execute(tasks: Iterable[tuple[Scenario, int, int]], count: int, jobs: int |
     ``submit``; the API functions pass it for ``jobs``): then the cluster's workers run the
     tasks. ``tasks`` may be a generator: it is read as the work goes on, and at most a few tasks
     per worker are waiting at a time, so memory grows with the results kept, not with a task list.
+
+    With ``store`` (a :class:`sim.store.ResultStore`: ``get(task)`` and ``put(task, result)``)
+    a task already stored is read back instead of run, and every task run is stored as soon as
+    its worker finishes it (in the order they finish), so an interrupted call loses at most the
+    tasks in flight.
     """
     client = jobs if callable(getattr(jobs, "submit", None)) else None
     jobs = _check_jobs(jobs) if client is None else 1
@@ -144,12 +155,18 @@ def _execute(tasks: Iterable[tuple[Scenario, int, int]], count: int, jobs: int |
     results: list[RunResult] = []
     try:
         if client is not None:
-            for i, r in enumerate(_in_order(_DaskSubmit(client), tasks, _dask_ahead(client))):
+            for i, r in enumerate(_in_order(_DaskSubmit(client), tasks, _dask_ahead(client),
+                                            store)):
                 results.append(r)
                 tick(i)
         elif jobs == 1 or count == 1:
             for i, t in enumerate(tasks):
-                results.append(_task(t))
+                r = store.get(t) if store is not None else None
+                if r is None:
+                    r = _task(t)
+                    if store is not None:
+                        store.put(t, r)
+                results.append(r)
                 tick(i)
         else:
             with warnings.catch_warnings():
@@ -157,7 +174,7 @@ def _execute(tasks: Iterable[tuple[Scenario, int, int]], count: int, jobs: int |
                 warnings.filterwarnings("ignore", category=DeprecationWarning,
                                         message=".*fork.*")
                 with _pool(min(jobs, count)) as pool:
-                    for i, r in enumerate(_in_order(pool, tasks, 4 * jobs)):
+                    for i, r in enumerate(_in_order(pool, tasks, 4 * jobs, store)):
                         results.append(r)
                         tick(i)
     finally:
@@ -166,21 +183,74 @@ def _execute(tasks: Iterable[tuple[Scenario, int, int]], count: int, jobs: int |
     return results
 
 
+class _Slot:
+    """One task on its way: its future, and its result once collected (or read from a store)."""
+
+    __slots__ = ("task", "future", "result")
+
+    def __init__(self, task: tuple[Scenario, int, int], future: Any = None,
+                 result: RunResult | None = None) -> None:
+        self.task, self.future, self.result = task, future, result
+
+
 def _in_order(pool: ProcessPoolExecutor | _DaskSubmit, tasks: Iterable[tuple[Scenario, int, int]],
-              ahead: int) -> Iterator[RunResult]:
+              ahead: int, store: Any = None) -> Iterator[RunResult]:
     """The pool's results in task order, with at most ``ahead`` tasks submitted and not yet
-    collected (``pool.map`` would submit every task at once)."""
-    waiting: deque[Future[RunResult]] = deque()
+    collected (``pool.map`` would submit every task at once).
+
+    With ``store``, tasks already stored are not submitted, and each finished task is collected
+    and stored as soon as it is done (not when its turn in the order comes), so a kill loses
+    only the tasks still running."""
+    waiting: deque[_Slot] = deque()
+
+    def collect(slot: _Slot) -> RunResult:
+        if slot.result is None:
+            slot.result = slot.future.result()
+            if store is not None:
+                store.put(slot.task, slot.result)
+        return slot.result
+
+    def collect_done() -> None:
+        for slot in waiting:
+            if slot.result is None and slot.future.done():
+                collect(slot)
+
+    def head() -> RunResult:
+        if store is not None:
+            first = waiting[0]
+            while first.result is None and not first.future.done():
+                pool.wait_first([s.future for s in waiting if s.result is None])
+                collect_done()
+        return collect(waiting.popleft())
+
     try:
         for task in tasks:
-            waiting.append(pool.submit(_task, task))
-            if len(waiting) >= ahead:
-                yield waiting.popleft().result()
+            stored = store.get(task) if store is not None else None
+            if stored is not None:
+                waiting.append(_Slot(task, result=stored))
+            else:
+                waiting.append(_Slot(task, pool.submit(_task, task)))
+                if store is not None:
+                    collect_done()
+            if sum(s.result is None for s in waiting) >= ahead or len(waiting) >= 4 * ahead:
+                yield head()
         while waiting:
-            yield waiting.popleft().result()
+            yield head()
     finally:
-        for future in waiting:  # an error or an early stop: drop the work not yet started
-            future.cancel()
+        for slot in waiting:  # an error or an early stop: drop the work not yet started
+            if slot.future is not None:
+                try:
+                    slot.future.cancel()
+                except Exception:  # e.g. a Dask client already closed: keep the first error
+                    break
+
+
+class _LocalPool(ProcessPoolExecutor):
+    """The process pool with :meth:`wait_first` (what :func:`_in_order` waits on)."""
+
+    @staticmethod
+    def wait_first(futures: Sequence[Future[RunResult]]) -> None:
+        wait(futures, return_when=FIRST_COMPLETED)
 
 
 class _DaskSubmit:
@@ -198,6 +268,11 @@ class _DaskSubmit:
         scenario, seed, rep = task
         key = f"worksim-run-{scenario.name}-s{seed}-r{rep}-{self.token}-{next(self.counter)}"
         return self.client.submit(fn, task, key=key, pure=False)
+
+    def wait_first(self, futures: Sequence[Any]) -> None:
+        from distributed import wait as dask_wait
+        with self.client.as_current():  # the CLI's clients are not the process's default
+            dask_wait(list(futures), return_when="FIRST_COMPLETED")
 
 
 def _dask_ahead(client: Any) -> int:
@@ -253,18 +328,35 @@ def _check_reps(replications: int, groups: int = 1, what: str = "") -> None:
 
 def replicate(scenario: Scenario, replications: int = 10, seed: int = 1, *, jobs: int = 1,
               progress: bool | Callable[[int, int], None] = False,
-              client: Any = None) -> Replications:
+              client: Any = None, store: Any = None) -> Replications:
     """Run ``replications`` independent replications of one scenario.
 
     ``jobs`` worker processes run them (1: in this process); with ``client`` (a
     ``distributed.Client``) the workers of that Dask cluster do instead, and ``jobs`` is
-    ignored. The results are the same either way."""
+    ignored. The results are the same either way. With ``store`` (a
+    :class:`sim.store.ResultStore`) stored replications are read back, not run again, and each
+    one run is stored as it finishes."""
     _check_reps(replications)
     for message in stability_warnings(scenario):
         warnings.warn(message, UnstableScenarioWarning, stacklevel=2)
     runs = _execute(((scenario, seed, r) for r in range(replications)), replications,
-                    jobs if client is None else client, progress)
+                    jobs if client is None else client, progress, store)
     return Replications(scenario, seed, tuple(runs))
+
+
+def replicate_many(scenarios: Sequence[Scenario], replications: int = 10, seed: int = 1, *,
+                   jobs: int = 1, progress: bool | Callable[[int, int], None] = False,
+                   client: Any = None, store: Any = None) -> list[Replications]:
+    """:func:`replicate` for many scenarios in one pool (one task per scenario and replication,
+    so the workers stay busy across scenarios), e.g. the scenarios × grid points of a study;
+    ``client`` and ``store`` as in :func:`replicate`. No stability warnings are issued here."""
+    scenarios = list(scenarios)
+    _check_reps(replications, len(scenarios), f"{len(scenarios):,} scenarios")
+    tasks = ((s, seed, r) for s in scenarios for r in range(replications))
+    runs = _execute(tasks, len(scenarios) * replications, jobs if client is None else client,
+                    progress, store)
+    return [Replications(s, seed, tuple(runs[i * replications:(i + 1) * replications]))
+            for i, s in enumerate(scenarios)]
 
 
 # --- replications by precision -----------------------------------------------------------
@@ -409,7 +501,7 @@ def replicate_to_precision(scenario: Scenario, precision: float | str = 0.05, se
                            batch: int = PRECISION_BATCH,
                            max_replications: int = PRECISION_CAP, jobs: int = 1,
                            progress: bool | Callable[[int, int], None] = False,
-                           client: Any = None) -> Replications:
+                           client: Any = None, store: Any = None) -> Replications:
     """Replications in batches until every KPI's 95 % CI half-width is within
     ``max(precision × |mean|, floor)`` (floors by unit, :data:`PRECISION_FLOORS`), or the cap.
 
@@ -445,7 +537,7 @@ def replicate_to_precision(scenario: Scenario, precision: float | str = 0.05, se
             def tick(i: int, _count: int, _start: int = start, _to: int = target_n) -> None:
                 progress(_start + i, _to)
         runs += _execute(((scenario, seed, r) for r in range(start, target_n)),
-                         target_n - start, jobs if client is None else client, tick)
+                         target_n - start, jobs if client is None else client, tick, store)
         reps = Replications(scenario, seed, tuple(runs))
         history.append(reps.n)
         checks, undefined = _precision_checks(reps, kpis, precision, floors)
@@ -489,13 +581,14 @@ class Comparison:
 
 def compare(base: Scenario, alternatives: Mapping[str, Scenario], replications: int = 10,
             seed: int = 1, *, jobs: int = 1, progress: bool = False,
-            client: Any = None) -> Comparison:
+            client: Any = None, store: Any = None) -> Comparison:
     """Run base and alternatives with the same seeds; report paired differences
-    (``client``: run on that Dask cluster, as in :func:`replicate`)."""
+    (``client``, ``store``: as in :func:`replicate`)."""
     scenarios = [base, *alternatives.values()]
     _check_reps(replications, len(scenarios), f"{len(scenarios)} scenarios (base and alternatives)")
     tasks = ((s, seed, r) for s in scenarios for r in range(replications))
-    runs = _execute(tasks, len(scenarios) * replications, jobs if client is None else client, progress)
+    runs = _execute(tasks, len(scenarios) * replications, jobs if client is None else client, progress,
+                    store)
     groups = [tuple(runs[i * replications:(i + 1) * replications]) for i in range(len(scenarios))]
     reps = [Replications(s, seed, g) for s, g in zip(scenarios, groups)]
     return Comparison(reps[0], dict(zip(alternatives, reps[1:])))
@@ -718,9 +811,9 @@ def parse_range(text: str, limit: int | None = None) -> list[float]:
 def sweep(scenario: Scenario, vary: Mapping[str, Sequence[Any]], replications: int = 10,
           seed: int = 1, *, target: Target | str | None = None, jobs: int = 1,
           progress: bool | Callable[[int, int], None] = False,
-          client: Any = None) -> SweepResult:
+          client: Any = None, store: Any = None) -> SweepResult:
     """Run every grid point of one or two varied parameters with the same seeds
-    (``client``: run on that Dask cluster, as in :func:`replicate`)."""
+    (``client``, ``store``: as in :func:`replicate`)."""
     _check_reps(replications)
     if not 1 <= len(vary) <= 2:
         raise ValueError("vary: give one or two parameters, e.g. {'ips.coaches': [4, 6, 8]}.")
@@ -730,7 +823,8 @@ def sweep(scenario: Scenario, vary: Mapping[str, Sequence[Any]], replications: i
     points = [dict(zip(names, combo)) for combo in itertools.product(*vary.values())]
     scenarios = [scenario.with_changes(p) for p in points]  # validates every point first
     tasks = ((s, seed, r) for s in scenarios for r in range(replications))
-    runs = _execute(tasks, len(scenarios) * replications, jobs if client is None else client, progress)
+    runs = _execute(tasks, len(scenarios) * replications, jobs if client is None else client, progress,
+                    store)
     results = tuple(Replications(s, seed, tuple(runs[i * replications:(i + 1) * replications]))
                     for i, s in enumerate(scenarios))
     if isinstance(target, str):
@@ -743,7 +837,7 @@ STAFF_PARAMETERS = ("ips.coaches", "assessment.coordinators")
 
 
 def offered_load(scenario: Scenario, seed: int = 1, replications: int = 3, *,
-                 jobs: int = 1, client: Any = None) -> dict[str, float]:
+                 jobs: int = 1, client: Any = None, store: Any = None) -> dict[str, float]:
     """Mean places in use with unlimited capacity (M/G/∞ ⇒ λ·E[S]): the staffing floor.
 
     Returns, per staff parameter, the FTE below which arrivals exceed capacity
@@ -752,11 +846,11 @@ def offered_load(scenario: Scenario, seed: int = 1, replications: int = 3, *,
     big = {"ips.coaches": 100_000, "assessment.coordinators": 100_000,
            "team.cases_per_meeting": None, "stepwise.places": None}
     free = scenario.with_changes(big)
-    if jobs == 1 and client is None:
+    if jobs == 1 and client is None and store is None:
         runs = [run(free, seed=seed, replication=r) for r in range(replications)]
-    else:  # the same runs in worker processes or on a cluster (identical results)
+    else:  # the same runs in worker processes, on a cluster or from a store (identical results)
         runs = _execute(((free, seed, r) for r in range(replications)), replications,
-                        jobs if client is None else client, False)
+                        jobs if client is None else client, False, store)
     ips_load = float(np.mean([r.kpis["ips_caseload_mean"] for r in runs]))
     assess_load = float(np.mean([r.kpis["assessment_in_service_mean"] for r in runs]))
     return {"ips.coaches": ips_load / scenario.ips.caseload_per_coach,
@@ -791,7 +885,8 @@ def min_staffing(scenario: Scenario, parameter: str, values: Sequence[float], ta
                  replications: int = 10, seed: int = 1, *, jobs: int = 1,
                  progress: bool | Callable[[int, int], None] = False,
                  max_replications: int | None = None,
-                 precision: float | str | None = 0.05, client: Any = None) -> SweepResult:
+                 precision: float | str | None = 0.05, client: Any = None,
+                 store: Any = None) -> SweepResult:
     """Sweep ``parameter`` over ``values`` and find the fewest staff meeting ``target``.
 
     Values below the offered-load floor are unstable (waits grow without bound), so they
@@ -817,12 +912,12 @@ def min_staffing(scenario: Scenario, parameter: str, values: Sequence[float], ta
     if cap < replications:
         raise ValueError(f"max_replications: {cap} is below replications ({replications}).")
     precision = None if precision is None else parse_precision(precision)
-    load = offered_load(scenario, seed, jobs=jobs, client=client)
+    load = offered_load(scenario, seed, jobs=jobs, client=client, store=store)
     floor = load[parameter]
     feasible = [v for v in sorted(values) if v > floor] or [max(values)]
     skipped = tuple(v for v in sorted(values) if v not in feasible)
     result = sweep(scenario, {parameter: feasible}, replications, seed, target=target,
-                   jobs=jobs, progress=progress, client=client)
+                   jobs=jobs, progress=progress, client=client, store=store)
     reps = list(result.results)
     budget = MAX_RUNS - sum(r.n for r in reps)
     while True:
@@ -839,7 +934,8 @@ def min_staffing(scenario: Scenario, parameter: str, values: Sequence[float], ta
         budget -= sum(grow.values())
         tasks = ((reps[i].scenario, seed, r) for i in todo
                  for r in range(reps[i].n, reps[i].n + grow[i]))
-        runs = _execute(tasks, sum(grow.values()), jobs if client is None else client, False)
+        runs = _execute(tasks, sum(grow.values()), jobs if client is None else client, False,
+                        store)
         for i in todo:
             more, runs = runs[:grow[i]], runs[grow[i]:]
             reps[i] = Replications(reps[i].scenario, seed, reps[i].runs + tuple(more))
@@ -928,9 +1024,29 @@ def stage_loads(scenario: Scenario) -> dict[str, dict[str, float]]:
     return out
 
 
-def stability_warnings(scenario: Scenario) -> list[str]:
-    """Plain-language warnings for every capacity whose demand exceeds it (rough, analytic:
-    see :func:`stage_loads`) and for pre-loaded caseloads above a stage's places.
+@dataclass(frozen=True)
+class Check:
+    """One overload or result check that fired: what it is (``kind``), its numbers (``values``,
+    unformatted) and the model's own English words (``english``, the text of
+    :class:`UnstableScenarioWarning` and of ``run.json``).
+
+    The simulation core holds no translated text: :func:`sim.report.warning_text` words a check
+    in English or Finnish from ``warning.<kind>`` in ``sim/data/strings.yaml`` (the English
+    there is kept equal to ``english`` by tests/test_planner.py)."""
+
+    kind: str
+    values: Mapping[str, Any]
+    english: str
+
+
+def _whole(x: float) -> str:
+    """A count or a number of days as the English words write it: 1,234."""
+    return f"{x:,.0f}"
+
+
+def stability_checks(scenario: Scenario) -> list[Check]:
+    """The analytic overload checks that fire: every capacity whose demand exceeds it (rough:
+    see :func:`stage_loads`) and pre-loaded caseloads above a stage's places.
 
     Pre-loaded clients above the places (``initial.ips_in_service`` over coaches × caseload,
     ``initial.stepwise_in_service`` over ``stepwise.places``) are a warning, not an error: the
@@ -941,63 +1057,86 @@ def stability_warnings(scenario: Scenario) -> list[str]:
     loads = stage_loads(s)
     a = loads["assessment"]
     if a["per_year"] > 0 and a["load"] >= a["capacity"]:
-        out.append(f"assessment: about {a['load']:.0f} assessments are under way at once on "
-                   f"average but there are only {a['capacity']:.0f} places (coordinators × active "
+        out.append(Check("assessment", {"load": a["load"], "capacity": a["capacity"]},
+                   f"assessment: about {_whole(a['load'])} assessments are under way at once on "
+                   f"average but there are only {_whole(a['capacity'])} places (coordinators × active "
                    "cases); the waiting list grows for as long as the run lasts. Raise "
-                   "assessment.coordinators or assessment.active_cases_per_coordinator.")
+                   "assessment.coordinators or assessment.active_cases_per_coordinator."))
     team = loads.get("team")
     if team and team["load"] > team["capacity"]:
-        out.append(f"team: about {team['load']:.0f} new cases arrive between meetings but the "
-                   f"team decides at most {team['capacity']:.0f}; its queue grows. Raise "
-                   "team.cases_per_meeting or meet more often (team.meeting_interval_days).")
+        out.append(Check("team", {"load": team["load"], "capacity": team["capacity"]},
+                   f"team: about {_whole(team['load'])} new cases arrive between meetings but the "
+                   f"team decides at most {_whole(team['capacity'])}; its queue grows. Raise "
+                   "team.cases_per_meeting or meet more often (team.meeting_interval_days)."))
     ips = loads["ips"]
     if ips["per_year"] > 0 and ips["load"] >= ips["capacity"]:
         need = ips["load"] / s.ips.caseload_per_coach
-        out.append(f"IPS coaching: about {ips['per_year']:.0f} clients a year start coaching and "
-                   f"each holds a caseload place for about {ips['mean_days']:.0f} days, so about "
-                   f"{ips['load']:.0f} places would be in use at once, but there are only "
-                   f"{ips['capacity']:.0f} ({s.ips.coaches:g} coaches × {s.ips.caseload_per_coach}"
+        out.append(Check("ips", {"per_year": ips["per_year"], "days": ips["mean_days"],
+                                 "load": ips["load"], "capacity": ips["capacity"],
+                                 "coaches": s.ips.coaches, "caseload": s.ips.caseload_per_coach,
+                                 "need": need},
+                   f"IPS coaching: about {_whole(ips['per_year'])} clients a year start coaching and "
+                   f"each holds a caseload place for about {_whole(ips['mean_days'])} days, so about "
+                   f"{_whole(ips['load'])} places would be in use at once, but there are only "
+                   f"{_whole(ips['capacity'])} ({s.ips.coaches:g} coaches × {s.ips.caseload_per_coach}"
                    f"); the waiting list grows until people give up waiting. Keeping up takes "
-                   f"more than about {need:.1f} coaches (ips.coaches).")
+                   f"more than about {need:,.1f} coaches (ips.coaches)."))
     sw = loads.get("stepwise")
     if sw and sw["per_year"] > 0 and sw["load"] >= sw["capacity"]:
-        out.append(f"stepwise work activity: about {sw['per_year']:.0f} clients a year are sent "
-                   f"there and each uses a place for about {sw['mean_days']:.0f} days over their "
-                   f"periods, so about {sw['load']:.0f} places would be in use at once, but there "
-                   f"are only {sw['capacity']:.0f} (stepwise.places); the waiting list grows "
-                   "until people give up waiting.")
+        out.append(Check("stepwise", {"per_year": sw["per_year"], "days": sw["mean_days"],
+                                      "load": sw["load"], "capacity": sw["capacity"]},
+                   f"stepwise work activity: about {_whole(sw['per_year'])} clients a year are sent "
+                   f"there and each uses a place for about {_whole(sw['mean_days'])} days over their "
+                   f"periods, so about {_whole(sw['load'])} places would be in use at once, but there "
+                   f"are only {_whole(sw['capacity'])} (stepwise.places); the waiting list grows "
+                   "until people give up waiting."))
     init = s.initial
     if init.ips_in_service > s.ips.slots:
-        out.append(f"initial.ips_in_service: {init.ips_in_service} clients start on coaches' "
-                   f"caseloads but there are only {s.ips.slots} places ({s.ips.coaches:g} coaches "
-                   f"× {s.ips.caseload_per_coach}); the {init.ips_in_service - s.ips.slots} extra "
-                   "start at the head of the waiting list. Lower initial.ips_in_service to at "
-                   f"most {s.ips.slots} (move the rest to initial.ips_waiting) or raise ips.coaches.")
+        extra = init.ips_in_service - s.ips.slots
+        out.append(Check("initial_ips", {"clients": init.ips_in_service, "places": s.ips.slots,
+                                         "coaches": s.ips.coaches,
+                                         "caseload": s.ips.caseload_per_coach, "extra": extra},
+                   f"initial.ips_in_service: {init.ips_in_service:,} clients start on coaches' "
+                   f"caseloads but there are only {s.ips.slots:,} places ({s.ips.coaches:g} "
+                   f"coaches × {s.ips.caseload_per_coach}); the {extra:,} extra start at the head "
+                   "of the waiting list. Lower initial.ips_in_service to at most "
+                   f"{s.ips.slots:,} (move the rest to initial.ips_waiting) or raise ips.coaches."))
     places = s.stepwise.places
     if places is not None and init.stepwise_in_service > places:
-        out.append(f"initial.stepwise_in_service: {init.stepwise_in_service} clients start in "
-                   f"stepwise work activity but there are only {places} places "
-                   f"(stepwise.places); the {init.stepwise_in_service - places} extra start on the "
-                   f"waiting list. Lower initial.stepwise_in_service to at most {places} or raise "
-                   "stepwise.places.")
+        extra = init.stepwise_in_service - places
+        out.append(Check("initial_stepwise", {"clients": init.stepwise_in_service,
+                                              "places": places, "extra": extra},
+                   f"initial.stepwise_in_service: {init.stepwise_in_service:,} clients start in "
+                   f"stepwise work activity but there are only {places:,} places "
+                   f"(stepwise.places); the {extra:,} extra start on the waiting list. Lower "
+                   f"initial.stepwise_in_service to at most {places:,} or raise stepwise.places."))
     return out
+
+
+def stability_warnings(scenario: Scenario) -> list[str]:
+    """:func:`stability_checks` in the model's own English words (in the planner's language:
+    :func:`sim.report.warning_texts`)."""
+    return [c.english for c in stability_checks(scenario)]
 
 
 _WAITING_SERIES = {"assessment_waiting": "assessment waiting list",
                    "team_waiting": "team's queue", "ips_waiting": "IPS waiting list",
                    "stepwise_waiting": "stepwise work-activity waiting list"}
+_FULL = {"coach_caseload_utilisation": "coaches' caseloads",
+         "coordinator_utilisation": "coordinators' assessment places"}
 UTILISATION_WARNING = 0.98
 """A capacity in use at least this share of the time gets a warning after a run."""
 
 
-def result_warnings(reps: Replications) -> list[str]:
-    """Warnings from what the run shows: a waiting list that grows through the run, or a
-    capacity full (≥ 98 %) nearly all the time.
+def result_checks(reps: Replications) -> list[Check]:
+    """The checks of what the run shows that fire: a waiting list that grows through the run
+    (kind ``grew``), or a capacity full (≥ 98 %) nearly all the time (kind ``full``).
 
     "Grows" compares the mean (over replications) of the weekly series in the last quarter
     of the run with the second quarter (the first is left out: an empty or pre-loaded start
-    is a transient); it warns when the list grew by more than 5 clients and a quarter and
-    was still growing in the last quarter (it is above the third quarter's mean).
+    is a transient); it fires when the list grew by more than 5 clients and a quarter and
+    was still growing in the last quarter (it is above the third quarter's mean). Results
+    read back from a folder have no series: only the utilisation checks apply to them.
     """
     out = []
     for name, words in _WAITING_SERIES.items():
@@ -1010,24 +1149,31 @@ def result_warnings(reps: Replications) -> list[str]:
             continue
         q2, q3, q4 = (float(mean[i * q:(i + 1) * q].mean()) for i in (1, 2, 3))
         if q4 > q2 + max(5.0, 0.25 * q2) and q4 > q3:
-            out.append(f"the {words} grew through the run (about {q2:.0f} waiting in the second "
-                       f"quarter, {q4:.0f} in the last): demand outpaces capacity, and waits in "
-                       "the table depend on how long the run lasts.")
-    util = (("coach_caseload_utilisation", "coaches' caseloads"),
-            ("coordinator_utilisation", "coordinators' assessment places"))
-    for kpi, words in util:
-        value = float(np.nanmean(reps.values(kpi))) if reps.n else math.nan
-        if math.isfinite(value) and value >= UTILISATION_WARNING:
-            out.append(f"{words} were full {value:.0%} of the time: there is no slack, so waits "
-                       "grow with any rise in referrals.")
+            out.append(Check("grew", {"queue": name, "second": q2, "last": q4},
+                       f"the {words} grew through the run (about {_whole(q2)} waiting in the second "
+                       f"quarter, {_whole(q4)} in the last): demand outpaces capacity, and waits in "
+                       "the table depend on how long the run lasts."))
+    full = []
+    for kpi, words in _FULL.items():
+        if kpi in reps.runs[0].kpis and reps.n:
+            full.append((kpi, words, float(np.nanmean(reps.values(kpi)))))
     places = reps.scenario.stepwise.places
     if places and "stepwise_in_service" in reps.runs[0].series:
         _, values = reps.series("stepwise_in_service")
-        value = float(values.mean()) / places
-        if value >= UTILISATION_WARNING:
-            out.append(f"stepwise work-activity places were full {value:.0%} of the time: there is "
-                       "no slack, so waits grow with any rise in referrals.")
+        full.append(("stepwise_places", "stepwise work-activity places",
+                     float(values.mean()) / places))
+    for what, words, value in full:
+        if math.isfinite(value) and value >= UTILISATION_WARNING:
+            out.append(Check("full", {"what": what, "share": value},
+                       f"{words} were full {value:.0%} of the time: there is no slack, so waits "
+                       "grow with any rise in referrals."))
     return out
+
+
+def result_warnings(reps: Replications) -> list[str]:
+    """:func:`result_checks` in the model's own English words (in the planner's language:
+    :func:`sim.report.warning_texts`)."""
+    return [c.english for c in result_checks(reps)]
 
 
 def warmup_analysis(scenario: Scenario, series: str = "ips_waiting", replications: int = 5,

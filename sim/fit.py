@@ -28,7 +28,7 @@ import io
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,8 +40,9 @@ from .learning.text import number, t
 from .scenario import Dist, ScenarioError, preset
 from .streams import weibull_cv
 
-__all__ = ["DataError", "MAX_DATA_BYTES", "Table", "read_table", "ReferralFit", "DurationFit",
-           "Candidate", "fit_referrals", "fit_durations", "fit_file", "fragment_text",
+__all__ = ["DataError", "MAX_DATA_BYTES", "Table", "read_table", "read_data", "ReferralFit",
+           "DurationFit", "Candidate", "fit_referrals", "fit_durations", "fit_file", "fit_data",
+           "fit_table", "fragment_text",
            "poisson_ci", "seasonality_test", "kaplan_meier", "CANDIDATES"]
 
 MAX_DATA_BYTES = 20_000_000
@@ -146,7 +147,6 @@ def _delimiter(header: str) -> str:
 
 def read_table(path: str | Path) -> Table:
     """Read a CSV file as text rows: encoding and separator detected, size bounded."""
-    shown = Path(path).name
     p = Path(path)
     if p.is_dir():
         raise DataError(f"{path}: is a folder; give a CSV file.")
@@ -155,10 +155,21 @@ def read_table(path: str | Path) -> Table:
             data = fh.read(MAX_DATA_BYTES + 1)
     except OSError as exc:
         raise DataError(f"{path}: cannot read it ({exc.strerror}).") from None
-    if len(data) > MAX_DATA_BYTES:
+    return read_data(data, p.name)
+
+
+def read_data(data: bytes | str, name: str = "data.csv") -> Table:
+    """Read CSV data already in memory (an upload's bytes, or text) as text rows, as
+    :func:`read_table` reads a file; *name* is the file name the messages and citations use."""
+    shown = name
+    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+    if size > MAX_DATA_BYTES:
         raise DataError(f"{shown}: larger than {MAX_DATA_BYTES // 1_000_000} MB; give monthly "
                         "counts (month,source,count) or a shorter period.")
-    text, encoding = _decode(shown, data)
+    if isinstance(data, str):  # text: already decoded (a byte-order mark left on is dropped)
+        text, encoding = data.removeprefix("\ufeff"), "text"
+    else:
+        text, encoding = _decode(shown, bytes(data))
     lines = text.splitlines()
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
@@ -376,6 +387,26 @@ def _month_days(month: dt.date) -> int:
     return (_month_add(month, 1) - month).days
 
 
+_NOT_A_DATE = "is not a date; write it as 2024-03-31 or 31.3.2024."
+
+
+def _parsed(table: Table, line: int, cells: list[str], role: str,
+            parse: Callable[[str], Any], fix: str) -> Any:
+    """The cell of ``role`` on a row, parsed; a cell ``parse`` refuses (None) raises the one
+    message naming the row, the column, the value and ``fix``."""
+    raw = table.cell(line, cells, role)
+    value = parse(raw)
+    if value is None:
+        raise DataError(f"{table.where(line, role)}: {raw[:40]!r} {fix}")
+    return value
+
+
+def _count(text: str) -> int | None:
+    """A whole number ≥ 0 (a month's referrals), or None."""
+    n = parse_number(text)
+    return int(n) if n is not None and n >= 0 and float(n).is_integer() else None
+
+
 def _source(table: Table, line: int, cells: list[str]) -> str:
     name = table.cell(line, cells, "source")
     if not name:
@@ -394,11 +425,7 @@ def fit_referrals(table: Table) -> ReferralFit:
     if table.layout == "referrals":
         dates = []
         for line, cells in table.rows:
-            raw = table.cell(line, cells, "date")
-            day = parse_date(raw)
-            if day is None:
-                raise DataError(f"{table.where(line, 'date')}: {raw[:40]!r} is not a date; write "
-                                "it as 2024-03-31 or 31.3.2024.")
+            day = _parsed(table, line, cells, "date", parse_date, _NOT_A_DATE)
             name = _source(table, line, cells)
             dates.append(day)
             counts[name] += 1
@@ -415,24 +442,18 @@ def fit_referrals(table: Table) -> ReferralFit:
     else:
         seen: dict[tuple[str, dt.date], int] = {}
         for line, cells in table.rows:
-            raw = table.cell(line, cells, "month")
-            month = parse_month(raw)
-            if month is None:
-                raise DataError(f"{table.where(line, 'month')}: {raw[:40]!r} is not a month; write "
-                                "it as 2024-03 or 3.2024.")
+            month = _parsed(table, line, cells, "month", parse_month,
+                            "is not a month; write it as 2024-03 or 3.2024.")
             name = _source(table, line, cells)
-            raw = table.cell(line, cells, "count")
-            n = parse_number(raw)
-            if n is None or n < 0 or not float(n).is_integer():
-                raise DataError(f"{table.where(line, 'count')}: {raw[:40]!r} is not a count; give "
-                                "a whole number of referrals ≥ 0.")
+            n = _parsed(table, line, cells, "count", _count,
+                        "is not a count; give a whole number of referrals ≥ 0.")
             if (name, month) in seen:
                 raise DataError(f"{table.where(line, 'month')}: {name} in {month:%Y-%m} is "
                                 f"already on row {seen[name, month]}; give each source and month "
                                 "once.")
             seen[name, month] = line
-            counts[name] += int(n)
-            by_month[name, month] += int(n)
+            counts[name] += n
+            by_month[name, month] += n
         months = sorted({m for _, m in seen})
         first, last = months[0], _month_add(months[-1], 1) - dt.timedelta(days=1)
         gaps = len(months) - ((months[-1].year - months[0].year) * 12
@@ -650,11 +671,9 @@ def _durations(table: Table, as_of: dt.date | None
     ended: list[bool] = []
     if table.layout == "days":
         for line, cells in table.rows:
+            n = _parsed(table, line, cells, "days", parse_number, "is not a number of days; give "
+                        "the duration in days, e.g. 45 or 45,5.")
             raw = table.cell(line, cells, "days")
-            n = parse_number(raw)
-            if n is None:
-                raise DataError(f"{table.where(line, 'days')}: {raw[:40]!r} is not a number of "
-                                "days; give the duration in days, e.g. 45 or 45,5.")
             if n < 0:
                 raise DataError(f"{table.where(line, 'days')}: {raw[:40]!r} is negative; a "
                                 "duration is ≥ 0 days.")
@@ -668,11 +687,7 @@ def _durations(table: Table, as_of: dt.date | None
     spells: list[tuple[int, dt.date, dt.date | None]] = []
     latest = dt.date.min
     for line, cells in table.rows:
-        raw = table.cell(line, cells, "start")
-        start = parse_date(raw)
-        if start is None:
-            raise DataError(f"{table.where(line, 'start')}: {raw[:40]!r} is not a date; write it "
-                            "as 2024-03-31 or 31.3.2024.")
+        start = _parsed(table, line, cells, "start", parse_date, _NOT_A_DATE)
         raw = table.cell(line, cells, "end")
         end = parse_date(raw) if raw else None
         if raw and end is None:
@@ -701,7 +716,19 @@ def _durations(table: Table, as_of: dt.date | None
 def fit_file(path: str | Path, field_path: str = "stepwise.duration",
              as_of: dt.date | None = None) -> ReferralFit | DurationFit:
     """Read a CSV file and fit what it holds: referrals or durations."""
-    table = read_table(path)
+    return fit_table(read_table(path), field_path, as_of)
+
+
+def fit_data(data: bytes | str, name: str = "data.csv", field_path: str = "stepwise.duration",
+             as_of: dt.date | None = None) -> ReferralFit | DurationFit:
+    """Fit CSV data in memory (an upload's bytes or text) as :func:`fit_file` fits a file;
+    *name* is the file name the messages and the fitted fields' citations use."""
+    return fit_table(read_data(data, name), field_path, as_of)
+
+
+def fit_table(table: Table, field_path: str = "stepwise.duration",
+              as_of: dt.date | None = None) -> ReferralFit | DurationFit:
+    """Fit what a read table holds: referrals (dated or monthly) or durations."""
     if table.layout in ("referrals", "monthly"):
         return fit_referrals(table)
     return fit_durations(table, check_field(field_path), as_of)

@@ -26,7 +26,15 @@ from typing import Any
 from .experiment import Comparison, Replications, SweepResult
 from .learning.text import UnknownLanguageError, check_language, number, percent, t
 from .plots import amount, kpi_label, setting_label
-from .report import json_default, parameter_table, run_record, summary_table, write_xlsx
+from .report import (
+    Footnotes,
+    json_default,
+    missing_reason,
+    parameter_table,
+    run_record,
+    summary_table,
+    write_xlsx,
+)
 from .results import KEY_KPIS, kpi_unit
 from .scenario import (
     MAX_FILE_BYTES,
@@ -44,7 +52,7 @@ __all__ = [
     "ips_share", "scaled_sources", "routing_with_ips_share", "scenario_changes", "snap_to_base",
     "edited_scenario", "preset_choices", "estimated_seconds", "decode_upload",
     "scenario_from_upload", "kpi_label", "format_value", "format_difference", "clip_bound", "kpi_rows",
-    "comparison_rows",
+    "comparison_rows", "answer_point",
     "sweep_values", "sweep_rows", "staffing_answer", "certainty_text", "html_table", "kpi_table_html",
     "comparison_table_html", "sweep_table_html", "csv_bytes", "xlsx_bytes", "run_record_json",
     "data_uri", "download_link", "run_downloads", "downloads_html", "COMPARE_KPIS", "SWEEP_KPI",
@@ -279,7 +287,7 @@ def kpi_rows(reps: Replications, kpis: Iterable[str] = KEY_KPIS, lang: str = "en
         ci = reps.ci(k)
         rows.append({"metric": k, "label": kpi_label(k, lang), "unit": kpi_unit(k),
                      "mean": ci.mean, "ci95_low": ci.low, "ci95_high": ci.high,
-                     "replications": ci.n})
+                     "replications": ci.n, "missing": missing_reason(reps, k, lang)})
     return rows
 
 
@@ -290,14 +298,20 @@ def comparison_rows(cmp: Comparison, kpis: Iterable[str] = COMPARE_KPIS, lang: s
     for r in cmp.rows(kpis):
         if r["scenario"] != name:
             continue
-        a, b = cmp.base.ci(r["metric"]), cmp.alternatives[name].ci(r["metric"])
+        k = r["metric"]
+        a, b = cmp.base.ci(k), cmp.alternatives[name].ci(k)
         clear = bool(math.isfinite(r["ci95_low"]) and (r["ci95_low"] > 0 or r["ci95_high"] < 0))
+        a_why = missing_reason(cmp.base, k, lang)
+        b_why = missing_reason(cmp.alternatives[name], k, lang)
+        diff_why = "" if math.isfinite(r["ci95_low"]) else (
+            a_why or b_why or t("missing.one", lang))
         rows.append({"metric": r["metric"], "label": kpi_label(r["metric"], lang),
                      "unit": r["unit"], "a_mean": a.mean, "a_ci95_low": a.low,
                      "a_ci95_high": a.high, "b_mean": b.mean, "b_ci95_low": b.low,
                      "b_ci95_high": b.high, "difference": r["difference"],
                      "diff_ci95_low": r["ci95_low"], "diff_ci95_high": r["ci95_high"],
-                     "clear_difference": clear, "replications": r["replications"]})
+                     "clear_difference": clear, "replications": r["replications"],
+                     "a_missing": a_why, "b_missing": b_why, "diff_missing": diff_why})
     return rows
 
 
@@ -322,11 +336,20 @@ def sweep_rows(result: SweepResult, lang: str = "en") -> list[dict[str, Any]]:
         ci = reps.ci(kpi)
         row = {param: point[param], "metric": kpi, "label": kpi_label(kpi, lang),
                "unit": kpi_unit(kpi), "mean": ci.mean, "ci95_low": ci.low, "ci95_high": ci.high,
-               "replications": ci.n}
+               "replications": ci.n, "missing": missing_reason(reps, kpi, lang)}
         if result.target is not None:
             row["meets_target"] = result.target.met_by(ci)
         rows.append(row)
     return rows
+
+
+def answer_point(result: SweepResult) -> Replications:
+    """The grid point a sweep's answer is about: the fewest that meet the target, else the
+    largest value tried (the brief, the app and ``worksim sweep`` describe this one)."""
+    best = result.best() if result.target is not None else None
+    if best is not None:
+        return result.results[list(result.points).index(best)]
+    return result.results[-1]
 
 
 def staffing_answer(result: SweepResult, lang: str = "en") -> dict[str, Any]:
@@ -426,9 +449,10 @@ def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, s
             f'<tbody>{"".join(body)}</tbody></table>')
 
 
-def _ci_text(low: float, high: float, unit: str, lang: str) -> str:
+def _ci_text(low: float, high: float, unit: str, lang: str, notes: Footnotes | None = None,
+             why: str = "") -> str:
     if not (math.isfinite(low) and math.isfinite(high)):
-        return "–"
+        return notes.mark(why) if notes is not None else "–"
     return (f"{format_value(clip_bound(low, unit), unit, lang)} – "
             f"{format_value(clip_bound(high, unit), unit, lang)}")
 
@@ -438,39 +462,63 @@ def _with_unit(label: str, unit: str, lang: str) -> str:
     return f"{label} ({t(f'planner.unit.{unit}', lang)})" if unit in ("days", "clients") else label
 
 
+def _value(value: float, unit: str, lang: str, notes: Footnotes, why: str) -> str:
+    """A table value, or "–" numbered with its reason (see :func:`_notes_html`)."""
+    return format_value(value, unit, lang) if math.isfinite(value) else notes.mark(why)
+
+
+def _notes_html(notes: Footnotes, lang: str) -> str:
+    """Under a table: why each numbered "–" in it has no value."""
+    if not notes.reasons:
+        return ""
+    items = "".join(f"<li>{_esc(line)}</li>" for line in notes.lines())
+    return (f'<div class="tyo-note tyo-missing"><p>{_esc(t("missing.notes", lang))}</p>'
+            f'<ul style="list-style: none; padding-left: 0.5em">{items}</ul></div>')
+
+
 def kpi_table_html(rows: Sequence[Mapping[str, Any]], lang: str = "en") -> str:
-    """The KPI table (label, mean, 95 % CI) as HTML with a note on how to read it."""
+    """The KPI table (label, mean, 95 % CI) as HTML with a note on how to read it; each "–"
+    is numbered and its reason given under the table."""
+    notes = Footnotes()
     shown = [{"metric": r["metric"], "label": _with_unit(r["label"], r["unit"], lang),
-              "mean": format_value(r["mean"], r["unit"], lang),
-              "ci": _ci_text(r["ci95_low"], r["ci95_high"], r["unit"], lang)} for r in rows]
+              "mean": _value(r["mean"], r["unit"], lang, notes, r.get("missing", "")),
+              "ci": _ci_text(r["ci95_low"], r["ci95_high"], r["unit"], lang, notes,
+                             r.get("missing", ""))} for r in rows]
     cols = [("label", t("planner.col.metric", lang)), ("mean", t("planner.col.mean", lang)),
             ("ci", t("planner.col.ci", lang))]
     n = max((r["replications"] for r in rows), default=0)
-    return (html_table(shown, cols, "tyo-kpi-table")
+    return (html_table(shown, cols, "tyo-kpi-table") + _notes_html(notes, lang)
             + f'<p class="tyo-note">{_esc(t("planner.table.note", lang, n=n))}</p>')
 
 
 def comparison_table_html(rows: Sequence[Mapping[str, Any]], lang: str = "en") -> str:
-    """A and B side by side with the paired difference, as HTML."""
+    """A and B side by side with the paired difference, as HTML; each "–" is numbered and its
+    reason given under the table."""
+    notes = Footnotes()
     shown = []
     for r in rows:
         u = r["unit"]
+
+        def side(x: str, r: Mapping[str, Any] = r, u: str = u) -> str:
+            why = r.get(f"{x}_missing", "")
+            if not math.isfinite(r[f"{x}_mean"]):
+                return notes.mark(why)
+            return (f"{format_value(r[f'{x}_mean'], u, lang)} "
+                    f"({_ci_text(r[f'{x}_ci95_low'], r[f'{x}_ci95_high'], u, lang, notes, why)})")
+        diff_why = r.get("diff_missing", "")
         shown.append({
-            "metric": r["metric"], "label": r["label"],
-            "a": f"{format_value(r['a_mean'], u, lang)} "
-                 f"({_ci_text(r['a_ci95_low'], r['a_ci95_high'], u, lang)})",
-            "b": f"{format_value(r['b_mean'], u, lang)} "
-                 f"({_ci_text(r['b_ci95_low'], r['b_ci95_high'], u, lang)})",
-            "diff": format_difference(r["difference"], u, lang),
+            "metric": r["metric"], "label": r["label"], "a": side("a"), "b": side("b"),
+            "diff": (format_difference(r["difference"], u, lang)
+                     if math.isfinite(r["difference"]) else notes.mark(diff_why)),
             "diff_ci": (f"{format_difference(r['diff_ci95_low'], u, lang)} – "
                         f"{format_difference(r['diff_ci95_high'], u, lang)}"
-                        if math.isfinite(r["diff_ci95_low"]) else "–"),
+                        if math.isfinite(r["diff_ci95_low"]) else notes.mark(diff_why)),
             "clear": t("planner.yes" if r["clear_difference"] else "planner.no", lang)})
     cols = [("label", t("planner.col.metric", lang)), ("a", t("planner.col.a", lang)),
             ("b", t("planner.col.b", lang)), ("diff", t("planner.col.diff", lang)),
             ("diff_ci", t("planner.col.diff_ci", lang)), ("clear", t("planner.col.clear", lang))]
     n = max((r["replications"] for r in rows), default=0)
-    return (html_table(shown, cols, "tyo-compare-table")
+    return (html_table(shown, cols, "tyo-compare-table") + _notes_html(notes, lang)
             + f'<p class="tyo-note">{_esc(t("planner.compare.note", lang, n=n))}</p>')
 
 
@@ -479,15 +527,17 @@ def sweep_table_html(rows: Sequence[Mapping[str, Any]], lang: str = "en") -> str
     if not rows:
         return ""
     param = next(iter(rows[0]))
+    notes = Footnotes()
     shown = [{"key": r[param], "value": amount(r[param], lang),
-              "mean": format_value(r["mean"], r["unit"], lang),
-              "ci": _ci_text(r["ci95_low"], r["ci95_high"], r["unit"], lang),
+              "mean": _value(r["mean"], r["unit"], lang, notes, r.get("missing", "")),
+              "ci": _ci_text(r["ci95_low"], r["ci95_high"], r["unit"], lang, notes,
+                             r.get("missing", "")),
               "meets": t("planner.yes" if r.get("meets_target") else "planner.no", lang)}
              for r in rows]
     cols = [("value", setting_label(param, lang)),
             ("mean", _with_unit(rows[0]["label"], rows[0]["unit"], lang)),
             ("ci", t("planner.col.ci", lang)), ("meets", t("planner.col.meets", lang))]
-    return html_table(shown, cols, "tyo-sweep-table", row_key="key")
+    return html_table(shown, cols, "tyo-sweep-table", row_key="key") + _notes_html(notes, lang)
 
 
 # --- downloads ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from .experiment import Replications, SweepResult
-from .learning.text import UnknownKeyError, check_language, number, percent, t
+from .learning.text import UnknownKeyError, amount, check_language, number, percent, t
 from .results import KPIS, kpi_unit
 from .scenario import EXITS, PATHWAYS
 from .stats import mmc_wait
@@ -29,7 +29,7 @@ from .stats import mmc_wait
 __all__ = ["waits_figure", "series_figure", "outcomes_figure", "capacity_figure",
            "warmup_figure", "comparison_figure", "utilisation_figure", "kpi_label",
            "setting_label", "amount", "pathway_flows", "flow_figure", "flow_node_label",
-           "referral_fit_figure", "duration_fit_figure"]
+           "referral_fit_figure", "duration_fit_figure", "staffing_curves_figure"]
 
 WAIT_KPIS = ("assessment_wait_days", "team_wait_days", "ips_wait_days", "time_to_first_job_days")
 _TARGET_WORDS = {"<=": "at_most", "<": "below", ">=": "at_least", ">": "above"}
@@ -67,13 +67,6 @@ def setting_label(path: str, lang: str = "en") -> str:
         return t(f"plot.setting.{path}", lang)
     except UnknownKeyError:
         return path
-
-
-def amount(value: float, lang: str = "en") -> str:
-    """A count or a staffing level in *lang*'s style with only the decimals it needs (at most
-    three): ``7``, ``7.5`` / ``7,5``, ``1,200`` / ``1 200``."""
-    digits = next((d for d in range(3) if round(value, d) == round(value, 3)), 3)
-    return number(value, lang, digits)
 
 
 def _numbers_on(axis: Axis, lang: str, share: bool = False) -> None:
@@ -216,6 +209,42 @@ def capacity_figure(result: SweepResult, kpi: str | None = None, lang: str = "en
     _numbers_on(ax.yaxis, lang, share=kpi_unit(kpi) == "share")
     ax.set_ylim(bottom=0)
     ax.legend()
+    fig.set_label(" ".join(alt))
+    return fig
+
+
+def staffing_curves_figure(curves: Sequence[tuple[str, Sequence[float], Sequence]], param: str,
+                           kpi: str, target=None, lang: str = "en") -> Figure:
+    """One small panel per scenario of a study (sim/study.py): ``kpi`` against the staffing
+    ``param`` with 95 % CIs (``curves``: (scenario, values, CIs)), and the target line."""
+    check_language(lang)
+    cols = min(3, max(len(curves), 1))
+    rows = max(1, -(-len(curves) // cols))
+    fig = Figure(figsize=(3.6 * cols, 2.8 * rows + 0.4), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
+    target_words = None
+    if target is not None and target.kpi == kpi:
+        target_words = t(f"plot.target.{_TARGET_WORDS[target.op]}", lang,
+                         value=amount(target.value, lang))
+    for ax, (name, xs, cis) in zip(axes.flat, curves):
+        ax.errorbar(xs, [c.mean for c in cis], yerr=np.array([_err(c) for c in cis]).T,
+                    marker="o", capsize=3)
+        if target_words is not None:
+            ax.axhline(target.value, color="C3", ls="--", label=target_words)
+        ax.set_title(name, fontsize="medium")
+        ax.set_xlabel(setting_label(param, lang), fontsize="small")
+        ax.set_ylabel(_with_unit(kpi, lang), fontsize="small")
+        _numbers_on(ax.xaxis, lang)
+        _numbers_on(ax.yaxis, lang, share=kpi_unit(kpi) == "share")
+        ax.set_ylim(bottom=0)
+    for ax in list(axes.flat)[len(curves):]:
+        ax.set_visible(False)
+    if target_words is not None and curves:
+        axes.flat[0].legend(fontsize="small")
+    alt = [t("plot.alt.study", lang, kpi=kpi_label(kpi, lang), setting=setting_label(param, lang),
+             count=len(curves), names=", ".join(name for name, _, _ in curves))]
+    if target_words is not None:
+        alt.append(t("plot.alt.target", lang, target=target_words))
     fig.set_label(" ".join(alt))
     return fig
 

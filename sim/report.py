@@ -18,15 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from . import plots
-from .experiment import Comparison, Replications, SummaryRow, SweepResult
+from .experiment import Check, Comparison, Replications, SummaryRow, SweepResult
 from .journeys import STAGES
+from .learning.text import number, percent, t
 from .results import KPIS
 from .scenario import Scenario, save_scenario
 
 __all__ = ["prepare_out_dir", "check_out_dir", "safe_name", "RUN_FILES", "SWEEP_FILES",
            "write_run", "write_sweep", "write_compare", "COMPARE_FILES", "write_csv",
            "write_xlsx", "json_default", "environment",
-           "parameter_table", "run_record", "summary_table", "format_table", "stress_report"]
+           "parameter_table", "run_record", "summary_table", "format_table", "stress_report",
+           "missing_reason", "Footnotes", "warning_text", "warning_texts"]
 
 _PACKAGES = ("tyokyky-course", "simpy", "numpy", "scipy", "matplotlib", "pyyaml", "openpyxl")
 
@@ -167,17 +169,133 @@ def summary_table(reps: Replications) -> list[dict[str, Any]]:
     return [dict(r.__dict__) for r in reps.summary()]
 
 
-def format_table(rows: Sequence[SummaryRow], metrics: Iterable[str] | None = None) -> str:
-    """A fixed-width KPI table for the terminal."""
+# --- warnings in the planner's language -----------------------------------------------------
+
+_WARNING_KEYS = {"assessment": "warning.assessment", "team": "warning.team", "ips": "warning.ips",
+                 "stepwise": "warning.stepwise", "initial_ips": "warning.initial_ips",
+                 "initial_stepwise": "warning.initial_stepwise", "grew": "warning.grew",
+                 "full": "warning.full"}
+"""Each kind of :class:`sim.experiment.Check` -> its text in ``sim/data/strings.yaml``."""
+_NAMED = {"assessment_waiting": "warning.queue.assessment_waiting",
+          "team_waiting": "warning.queue.team_waiting",
+          "ips_waiting": "warning.queue.ips_waiting",
+          "stepwise_waiting": "warning.queue.stepwise_waiting",
+          "coach_caseload_utilisation": "warning.full.coach_caseload_utilisation",
+          "coordinator_utilisation": "warning.full.coordinator_utilisation",
+          "stepwise_places": "warning.full.stepwise"}
+"""The queues and capacities a check names -> their names in words."""
+
+
+def warning_text(check: Check, lang: str = "en") -> str:
+    """One check of the model (:func:`sim.experiment.stability_checks`, ``result_checks``) in
+    words in *lang*, numbers in the language's style; the fields to change keep their names in
+    the scenario file (ips.coaches)."""
+    fields: dict[str, str] = {}
+    for name, value in check.values.items():
+        if isinstance(value, str):
+            fields[name] = t(_NAMED[value], lang)
+        elif name == "share":
+            fields[name] = percent(value, lang)
+        elif name == "need":
+            fields[name] = number(value, lang, 1)
+        elif name == "coaches":  # a head count as written: 0.5 coaches, 1.25 coaches, 7 coaches
+            fields[name] = number(value, lang, next(d for d in (0, 1, 2, 3)
+                                                    if round(value, d) == value or d == 3))
+        else:
+            fields[name] = number(value, lang)
+    return t(_WARNING_KEYS[check.kind], lang, **fields)
+
+
+def warning_texts(checks: Iterable[Check], lang: str = "en") -> list[str]:
+    """Checks in words in *lang*: ``warning_texts(reps.checks(), "fi")``."""
+    return [warning_text(c, lang) for c in checks]
+
+
+# --- a missing value says why -------------------------------------------------------------
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def missing_reason(reps: Replications, kpi: str, lang: str = "en") -> str:
+    """Why a KPI, or its 95 % CI, has no value in these results, in words in *lang*
+    (``missing.*`` in ``sim/data/strings.yaml``); "" when it has both.
+
+    A KPI is undefined in a replication when no client reached what it measures (no one
+    started coaching, no one was referred a year before the end...); its CI is undefined
+    when fewer than two replications have a value (:func:`sim.stats.t_interval`).
+    """
+    ci = reps.ci(kpi)
+    if ci.n >= 2 and math.isfinite(ci.low):
+        return ""
+    if ci.n == 1:
+        return t("missing.one", lang)
+    base = kpi.partition(".")[0]
+
+    def nobody(count: str) -> bool:  # no client counted in any replication
+        return all(not r.kpis.get(count) for r in reps.runs)
+
+    if base == "assessment_wait_days":
+        return t("missing.assessment", lang)
+    if base == "team_wait_days" or base.startswith("routed_"):
+        return t("missing.team", lang)
+    if base == "ips_wait_days" or (base == "time_to_first_job_days"
+                                   and nobody("ips_wait_days.n")):
+        return t("missing.ips", lang)
+    if base == "ips_started_within_30d_share":
+        return t("missing.ips_30d", lang)
+    if base == "time_to_first_job_days":
+        return t("missing.job", lang)
+    if base == "employed_within_365d_share":
+        return t("missing.year", lang)
+    if base.endswith("_employed_within_365d_share"):
+        pathway = base.removesuffix("_employed_within_365d_share")
+        try:
+            words = t(f"plot.pathway.{pathway}", lang)
+        except LookupError:  # a stage registered in code: its name
+            words = pathway.replace("_", " ")
+        return t("missing.pathway_year", lang, pathway=words)
+    if base == "time_in_system_days":
+        return t("missing.exit", lang)
+    return t("missing.other", lang)
+
+
+class Footnotes:
+    """The "–" cells of one table, each with its reason in words: :meth:`mark` gives "–¹"
+    (one number per distinct reason) and :meth:`lines` the notes to show under the table."""
+
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+
+    def mark(self, reason: str) -> str:
+        """"–" with the number of ``reason`` (a new reason gets the next number)."""
+        if not reason:
+            return "–"
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+        return "–" + str(self.reasons.index(reason) + 1).translate(_SUPERSCRIPTS)
+
+    def lines(self) -> list[str]:
+        """"¹ no one started coaching", one line per reason, in the order first marked."""
+        return [f"{str(i).translate(_SUPERSCRIPTS)} {reason}"
+                for i, reason in enumerate(self.reasons, 1)]
+
+
+def format_table(rows: Sequence[SummaryRow], metrics: Iterable[str] | None = None,
+                 reasons: Mapping[str, str] | None = None) -> str:
+    """A fixed-width KPI table for the terminal; a missing mean or CI is "–" with a numbered
+    note under the table giving its reason (``reasons``: metric -> :func:`missing_reason`)."""
     wanted = set(metrics) if metrics is not None else None
+    notes = Footnotes()
     lines = [f"{'metric':42s} {'unit':8s} {'mean':>10s} {'95% CI':>23s}"]
     for r in rows:
         if wanted is not None and r.metric not in wanted:
             continue
-        ci = ("" if not math.isfinite(r.ci95_low)
-              else f"[{r.ci95_low:10.3f}, {r.ci95_high:10.3f}]")
-        lines.append(f"{r.metric:42s} {r.unit:8s} {r.mean:10.3f} {ci:>23s}")
-    return "\n".join(lines)
+        why = (reasons or {}).get(r.metric, "")
+        mean = f"{r.mean:10.3f}" if math.isfinite(r.mean) else f"{notes.mark(why):>10s}"
+        ci = (f"[{r.ci95_low:10.3f}, {r.ci95_high:10.3f}]" if math.isfinite(r.ci95_low)
+              else notes.mark(why))
+        lines.append(f"{r.metric:42s} {r.unit:8s} {mean} {ci:>23s}")
+    return "\n".join(lines + notes.lines())
 
 
 def write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:

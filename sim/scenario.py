@@ -28,7 +28,7 @@ __all__ = [
     "Assessment", "Team", "Ips", "Onward", "Stepwise", "Vocational", "Initial", "Scenario",
     "load_scenario", "save_scenario", "scenario_from_text", "PATHWAYS", "Pathways", "EXITS",
     "list_presets", "preset", "resolve", "scenario_from_bytes", "scenario_text", "read_value",
-    "MAX_FILE_BYTES",
+    "yaml_file_text", "MAX_FILE_BYTES",
 ]
 
 EXITS = ("employed", "education", "pension", "dropout", "other")
@@ -1086,19 +1086,31 @@ def scenario_from_text(text: str, origin: str = "<text>") -> Scenario:
         raise ScenarioError(f"{origin}: {exc}") from None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a YAML scenario file (at most :data:`MAX_FILE_BYTES` are read)."""
+def yaml_file_text(path: str | Path, missing: str = "", folder: str = "") -> str:
+    """The text of a YAML file, read with the loader's limits and errors: at most
+    :data:`MAX_FILE_BYTES` are read (a larger file is named with its size), then
+    :func:`scenario_text`. A missing file is a :class:`ScenarioError` with the hint *missing*; so
+    is a folder, with the hint *folder* (without one, the ``IsADirectoryError`` is raised)."""
     path = Path(path)
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such file.") from None
+        raise ScenarioError(f"{path}: no such file{'; ' + missing if missing else ''}.") from None
+    except IsADirectoryError:
+        if not folder:
+            raise
+        raise ScenarioError(f"{path}: is a folder; {folder}.") from None
     if len(data) > MAX_FILE_BYTES:  # only the first MAX_FILE_BYTES + 1 bytes were read
         size = path.stat().st_size if path.is_file() else 0
         raise _too_large(_origin(str(path)), f"{size:,} bytes" if size > MAX_FILE_BYTES
                          else f"more than {MAX_FILE_BYTES:,} bytes")
-    return scenario_from_bytes(data, origin=str(path))
+    return scenario_text(data, str(path))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a YAML scenario file (at most :data:`MAX_FILE_BYTES` are read)."""
+    return scenario_from_text(yaml_file_text(path), origin=str(path))
 
 
 def save_scenario(scenario: Scenario, path: str | Path, *, overwrite: bool = False) -> Path:

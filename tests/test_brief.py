@@ -110,6 +110,31 @@ def test_the_finnish_brief_is_finnish(run_briefs):
     assert '<html lang="en">' in run_briefs["en"].to_html()
 
 
+def _warning_items(built) -> list[str]:
+    """The items of a brief's warnings section."""
+    heading = sim.learning.text.t("brief.h.warnings", built.lang)
+    at = next(i for i, b in enumerate(built.blocks) if b.kind == "h2" and b.text == heading)
+    return list(built.blocks[at + 1].items)
+
+
+def test_the_models_warnings_are_in_the_briefs_language(run_briefs):
+    en, fi = _warning_items(run_briefs["en"]), _warning_items(run_briefs["fi"])
+    assert any(i.startswith("IPS coaching: about") and "Keeping up takes more than about" in i
+               for i in en)
+    assert any(i.startswith("IPS-valmennus: noin") and "Tahdissa pysyminen vaatii yli noin" in i
+               for i in fi)
+    assert len(en) == len(fi) and not set(en) & set(fi)
+    assert not any("coaching" in i or "englanniksi" in i for i in fi)
+
+
+def test_a_comparison_brief_names_each_alternatives_warnings():
+    base = sim.preset("pohjois-savo-pilot").with_changes({"horizon_days": 200})
+    cmp = sim.compare(base, {"one": base.with_changes({"ips.coaches": 1})}, 2)
+    assert not cmp.base.checks() and cmp.alternatives["one"].checks()
+    assert any(i.startswith("one: IPS-valmennus: noin")
+               for i in _warning_items(brief.build_brief(cmp, "fi")))
+
+
 @pytest.mark.parametrize("lang", ["en", "fi"])
 def test_no_code_names_and_nothing_external(run_briefs, lang):
     page = run_briefs[lang].to_html()

@@ -340,12 +340,16 @@ def test_app_county_numbers_download_as_yaml_and_upload_back_the_same(app_page):
     set_field(page, ".tyo-source-psychiatric-care", "42")
     set_field(page, ".tyo-coaches", "3")
     set_field(page, ".tyo-dur-ips-days-to-job", "75")
+    set_field(page, ".tyo-route-young-neet-ips", "30")  # routing: 20 % -> 30 % to IPS ...
+    set_field(page, ".tyo-route-young-neet-other", "10")  # ... and 20 % -> 10 % to 'other'
     expect(field(page, ".tyo-referrals")).to_have_value("182")  # 110 + 30 + 42
     page.wait_for_function("""() => {
         const a = document.querySelector('#tyo-dl-scenario-yaml');
         const text = a ? atob(a.href.split(',')[1]) : '';
         return text.includes('psychiatric_care: 42') && text.includes('coaches: 3')
-            && text.includes('days_to_job: {dist: lognormal, mean: 75');
+            && text.includes('days_to_job: {dist: lognormal, mean: 75')
+            && text.includes('young_neet: {ips: 0.3, stepwise: 0.3, vocational: 0.05, '
+                             + 'education: 0.25, pension: 0.0, other: 0.1}');
     }""")
     with page.expect_download() as download:
         page.click("#tyo-dl-scenario-yaml")
@@ -354,6 +358,9 @@ def test_app_county_numbers_download_as_yaml_and_upload_back_the_same(app_page):
     saved = sim.scenario_from_text(data.decode("utf-8"), origin="download")
     assert {s.name: s.per_year for s in saved.arrivals.sources}["psychiatric_care"] == 42
     assert (saved.ips.coaches, saved.ips.days_to_job.mean) == (3, 75)
+    assert saved.route_for("young_neet").share("ips") == 0.3
+    assert saved.route_for("mental_health") == sim.preset("pohjois-savo-pilot").route_for(
+        "mental_health")
     assert "# " in data.decode("utf-8").splitlines()[0]  # the file explains itself
 
     page.click("button.tyo-reset")  # forget the edits, then read them back from the file
@@ -367,6 +374,7 @@ def test_app_county_numbers_download_as_yaml_and_upload_back_the_same(app_page):
     expect(field(page, ".tyo-coaches")).to_have_value("3")
     expect(field(page, ".tyo-source-psychiatric-care")).to_have_value("42")
     expect(field(page, ".tyo-dur-ips-days-to-job")).to_have_value("75")
+    expect(field(page, ".tyo-route-young-neet-ips")).to_have_value("30")
     expect(field(page, ".tyo-referrals")).to_have_value("182")
     expect(page.locator("#tyo-dl-template-yaml")).to_have_attribute(
         "download", "scenario-template.yaml")
@@ -464,3 +472,29 @@ def test_app_fits_referrals_from_an_uploaded_csv_into_the_inputs(app_page):
     page.locator(".tyo-group-fit").screenshot(path=str(ARTIFACTS / "voila_app_fit.png"))
     page.click("button.tyo-reset")  # the next tests start from the preset again
     expect(field(page, ".tyo-source-social-services")).to_have_value("110")
+
+
+CLIPPED = """() => [...document.querySelectorAll(
+        '.tyo-app .widget-label, .tyo-app .widget-readout, .tyo-app button')]
+    .filter(el => el.offsetParent !== null && el.textContent.trim())
+    .map(el => [el.textContent.trim(), el.scrollWidth, el.clientWidth])"""
+
+
+def test_app_no_label_is_clipped_in_finnish(app_page):
+    """Every visible label, slider readout and button shows its whole text in Finnish (the
+    longer language): its content is no wider than its box. Routing shares are named by
+    their profile for screen readers."""
+    page = app_page
+    page.locator(".tyo-lang button", has_text="Suomi").click()
+    expect(page.locator("button.tyo-run")).to_have_text("Aja")
+    expect(page.locator(".tyo-route-head").first).to_contain_text("ohjauksista")
+    expect(field(page, ".tyo-route-young-neet-ips")).to_have_attribute("aria-label", re.compile(
+        r"^Nuoret työn ja koulutuksen ulkopuolella \(.*\): IPS-työhönvalmennus \(%\)$"))
+    shown = page.evaluate(CLIPPED)
+    assert len(shown) >= 40  # the labels of every group, the sliders' readouts, the buttons
+    clipped = [f"{text!r}: {wide} px in {box} px" for text, wide, box in shown if wide > box + 1]
+    page.locator(".tyo-section-parameters").screenshot(
+        path=str(ARTIFACTS / "voila_app_finnish_labels.png"))
+    page.locator(".tyo-lang button", has_text="English").click()
+    expect(page.locator("button.tyo-run")).to_have_text("Run")
+    assert not clipped, "clipped in Finnish: " + "; ".join(clipped)

@@ -145,6 +145,22 @@ def test_validate_warns_when_coaches_are_below_the_offered_load(capsys):
     assert main(["validate", "keski-suomi"]) == 0
 
 
+def test_validate_and_the_notes_after_a_run_speak_finnish(capsys):
+    """Every line of `worksim validate --lang fi` is in Finnish, numbers in Finnish style."""
+    assert main(["validate", "varsinais-suomi", "--lang", "fi"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("OK: varsinais-suomi — ") and "ohjausta vuodessa" in out[0]
+    floor = [line for line in out if "tarjotun kuormituksen alarajalla" in line]
+    assert floor and all(line.startswith("varoitus: ") for line in out[1:]), out
+    assert "ips.coaches = 7 " in floor[0] and not any("warning" in line for line in out)
+    from sim.cli import bottlenecks
+    short = sim.preset("varsinais-suomi").with_changes({"horizon_days": 730, "ips.coaches": 5})
+    reps = sim.replicate(short, 2, seed=1)
+    english, finnish = bottlenecks(reps), bottlenecks(reps, "fi")
+    assert len(english) == len(finnish) >= 1
+    assert "täynnä" in finnish[0] and "\u00a0%" in finnish[0] and "full" not in finnish[0]
+
+
 # --- bad input: one `error:` line, exit 2, nothing simulated and no folder left behind -----
 
 OK_YAML = "base: varsinais-suomi\nname: t\nhorizon_days: 200\n"

@@ -241,6 +241,35 @@ def test_a_bad_file_gets_one_error_line_naming_row_and_column(case, tmp_path, ca
         assert part in err, (part, err)
 
 
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_data_in_memory_gets_the_same_message_as_the_file(case, tmp_path):
+    """An upload's bytes (sim.fit.read_data, used by the planners' app) are read exactly as a
+    file is: the same one-line message, naming the upload's file name."""
+    content, _ = BAD[case]
+    path = tmp_path / "upload.csv"
+    path.write_bytes(content)
+    with pytest.raises(fit.DataError) as from_file:
+        fit.fit_file(path)
+    with pytest.raises(fit.DataError) as from_bytes:
+        fit.fit_data(content, "upload.csv")
+    assert str(from_bytes.value) == str(from_file.value)
+
+
+def test_bytes_and_text_fit_as_the_file_does():
+    name = "referrals-fictional.csv"
+    path = EXAMPLES / name
+    data = path.read_bytes()
+    from_file, from_bytes = fit.fit_file(path), fit.fit_data(data, name)
+    from_text = fit.fit_data(data.decode("utf-8"), name)
+    today = dt.date(2026, 1, 1)
+    assert from_bytes.fragment(today) == from_file.fragment(today) == from_text.fragment(today)
+    assert f"fitted from {name}," in str(from_bytes.fragment(today)["sources"])
+    finnish = EXAMPLES / "kestot-fiktiivinen-fi.csv"  # ';', decimal commas, cp1252 or a BOM
+    table, read = fit.read_table(finnish), fit.read_data(finnish.read_bytes(), finnish.name)
+    assert (read.rows, read.columns, read.layout, read.encoding, read.path) == \
+        (table.rows, table.columns, table.layout, table.encoding, table.path)
+
+
 def test_a_file_over_the_size_limit_is_refused(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(fit, "MAX_DATA_BYTES", 1000)
     path = _referrals(tmp_path / "big.csv", {"a": 300}, years=1)

@@ -15,6 +15,7 @@ import pytest
 
 import sim
 from sim import planner, plots
+from sim.experiment import stability_checks
 from sim.learning.text import keys, number, percent, strings, t
 from sim.model import SERIES
 from sim.planner import (
@@ -25,6 +26,7 @@ from sim.planner import (
     scaled_sources,
     scenario_changes,
 )
+from sim.report import warning_texts
 from sim.results import KEY_KPIS, known_kpis
 from sim.scenario import PATHWAYS
 
@@ -366,7 +368,8 @@ def test_every_label_the_views_use_exists_under_its_full_key():
         used |= set(re.findall(rf"""_label\([^)]*?["']({KEY})["']\)""", code))
         used |= set(re.findall(rf"""\(self\.\w+, ["'](planner\.{KEY})["']\)""", code))
     assert len(used) > 60
-    assert {k.split(".")[0] for k in used} <= {"planner", "plot", "kpi", "widget"}
+    assert {k.split(".")[0] for k in used} <= {"planner", "plot", "kpi", "widget", "warning",
+                                                "routing", "missing"}
     assert not used - set(strings())
 
 
@@ -494,3 +497,160 @@ def test_figures_refuse_an_unknown_language(pilot_reps):
     (1200, "fi", number(1200, "fi"))])
 def test_amount_keeps_only_the_decimals_a_number_needs(value, lang, shown):
     assert plots.amount(value, lang) == shown
+
+
+# --- warnings and missing values in the planner's language -------------------------------------
+
+ENGLISH = re.compile(r"\b(about|only|the|but|waiting|clients|places|were|grew|no one|run)\b")
+
+
+def english_left(text: str) -> bool:
+    """English words in a text, the file's field names (stepwise.places) and {fields} aside."""
+    return bool(ENGLISH.search(re.sub(r"\{[^}]*\}|\b[a-z_]+(?:\.[a-z_]+)+\b", "", text)))
+
+
+def test_every_warning_and_missing_value_text_has_finnish_that_differs_from_english():
+    entries = {k: v for k, v in strings().items()
+               if k.split(".")[0] in ("warning", "missing", "routing")}
+    assert len(keys("warning.")) >= 15 and len(keys("missing.")) >= 10
+    for key, entry in entries.items():
+        assert entry["en"].strip() and entry["fi"].strip(), key
+        assert entry["en"] != entry["fi"], key
+        assert not english_left(entry["fi"]), (key, entry["fi"])
+
+
+@pytest.mark.parametrize("changes", [
+    {"assessment.coordinators": 0.5}, {"team.cases_per_meeting": 1}, {"ips.coaches": 0.5},
+    {"stepwise.places": 10, "initial.stepwise_in_service": 5}, {"initial.ips_in_service": 60},
+    {"initial.stepwise_in_service": 120}])
+def test_overload_warnings_for_every_capacity_come_in_finnish(changes):
+    s = sim.preset(PILOT).with_changes(changes)
+    checks = stability_checks(s)
+    en, fi = warning_texts(checks, "en"), warning_texts(checks, "fi")
+    assert en and len(en) == len(fi)
+    # the strings file's English is the model's own words, word for word (no second wording)
+    assert en == [c.english for c in checks] == sim.experiment.stability_warnings(s)
+    for english, finnish in zip(en, fi, strict=True):
+        assert english != finnish and not english_left(finnish), finnish
+        # the same numbers, written the Finnish way; the field to change is named as in the file
+        assert re.findall(r"\b[a-z]+\.[a-z_]+\b", english) == re.findall(r"\b[a-z]+\.[a-z_]+\b",
+                                                                          finnish)
+
+
+def test_the_ips_overload_warning_says_its_numbers_in_each_language():
+    s = sim.preset("varsinais-suomi")
+    loads = sim.experiment.stage_loads(s)["ips"]
+    need = loads["load"] / s.ips.caseload_per_coach
+    (en,), (fi,) = (warning_texts(stability_checks(s), lang) for lang in ("en", "fi"))
+    assert f"more than about {number(need, 'en', 1)} coaches" in en
+    assert f"yli noin {number(need, 'fi', 1)} valmentajaa" in fi and "," in number(need, "fi", 1)
+
+
+@pytest.fixture(scope="module")
+def overloaded_reps():
+    over = sim.preset(PILOT).with_changes({"ips.coaches": 1, "horizon_days": 540})
+    with pytest.warns(sim.experiment.UnstableScenarioWarning):
+        return sim.replicate(over, 2, 1)
+
+
+def test_result_warnings_come_in_finnish(overloaded_reps):
+    checks = sim.experiment.result_checks(overloaded_reps)
+    en, fi = warning_texts(checks, "en"), warning_texts(checks, "fi")
+    assert en == sim.experiment.result_warnings(overloaded_reps)  # the model's words, as written
+    assert len(en) == len(fi) >= 2
+    assert any("IPS-valmennuksen jono kasvoi" in m for m in fi)
+    assert any(m.startswith("valmentajien asiakaspaikat olivat täynnä") for m in fi)
+    assert all(e != f and not english_left(f) for e, f in zip(en, fi, strict=True))
+    assert warning_texts(overloaded_reps.checks(), "fi") == warning_texts(
+        stability_checks(overloaded_reps.scenario), "fi") + fi
+
+
+def test_worksim_run_sweep_and_compare_print_warnings_in_finnish(tmp_path, capsys):
+    from sim.cli import main
+    assert main(["run", PILOT, "--set", "ips.coaches=1", "--horizon-days", "120", "-n", "2",
+                 "-j", "1", "-q", "--lang", "fi", "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr()
+    assert "varoitus: IPS-valmennus: noin" in out.err  # before the run, from the scenario
+    assert "varoitus: valmentajien asiakaspaikat olivat täynnä" in out.out  # from the run
+    assert "warning:" not in out.out + out.err
+    assert main(["compare", PILOT, "--alt", "one:ips.coaches=1", "--horizon-days", "120",
+                 "-n", "2", "-j", "1", "-q", "--lang", "fi"]) == 0
+    out = capsys.readouterr().out
+    assert "varoitus: one: IPS-valmennus: noin" in out and f"varoitus: {PILOT}:" not in out
+    assert main(["sweep", PILOT, "--horizon-days", "120", "--vary", "ips.coaches=1:1",
+                 "--target", "ips_wait_days.p90<=30", "-n", "2", "-j", "1", "-q", "--lang", "fi",
+                 "--out", str(tmp_path / "s")]) == 0
+    out = capsys.readouterr().out
+    assert "varoitus: ips.coaches=1: IPS-valmennus: noin" in out
+
+
+@pytest.fixture(scope="module")
+def no_coaching():
+    """A county whose team sends no one to IPS (and stepwise refers no one on): no one
+    starts coaching, so every coaching KPI is undefined."""
+    s = sim.preset(PILOT)
+    s = s.with_changes({"routing": routing_with_ips_share(s, 0.0), "stepwise.onward.refer_ips": 0,
+                        "stepwise.onward.other": 0.5, "initial.ips_waiting": 0,
+                        "horizon_days": 300})
+    reps = sim.replicate(s, 2, 1)
+    assert all(r.kpis["ips_wait_days.n"] == 0 for r in reps.runs)  # the premise, checked
+    return reps
+
+
+def _dashes_and_notes(page: str) -> tuple[set[str], list[str]]:
+    """The numbered dashes in an HTML table and the notes under it."""
+    cells = re.findall(r'<td data-col="[^"]+">([^<]*)</td>', page)
+    assert "–" not in cells  # no dash without its number
+    marks = {c[1:] for c in cells if c.startswith("–")}
+    return marks, re.findall(r"<li>([^<]+)</li>", page)
+
+
+@pytest.mark.parametrize("lang, reason", [("en", "no one started coaching"),
+                                          ("fi", "kukaan ei aloittanut valmennusta")])
+def test_a_dash_in_the_kpi_table_says_why(no_coaching, lang, reason):
+    page = planner.kpi_table_html(planner.kpi_rows(no_coaching, lang=lang), lang)
+    marks, notes = _dashes_and_notes(page)
+    assert marks and {n.split(" ", 1)[0] for n in notes} == marks  # every mark has its note
+    wait = re.search(r'<tr data-key="ips_wait_days.mean">(.*?)</tr>', page).group(1)
+    mark = re.search(r"–(\S)", wait).group(1)
+    assert f"{mark} {reason}" in notes
+    assert t("missing.notes", lang) in page
+    ok = re.search(r'<tr data-key="referrals">(.*?)</tr>', page).group(1)
+    assert not re.search(r">–", ok)  # a defined KPI has its number
+
+
+def test_dashes_in_the_comparison_and_the_sweep_say_why(no_coaching):
+    cmp = sim.compare(no_coaching.scenario, {"B": no_coaching.scenario.with_changes(
+        {"ips.coaches": 3})}, 2, 1)
+    page = planner.comparison_table_html(planner.comparison_rows(cmp, lang="en"), "en")
+    marks, notes = _dashes_and_notes(page)
+    assert marks and any(n.endswith("no one started coaching") for n in notes)
+    sweep = sim.min_staffing(no_coaching.scenario, "ips.coaches", [2, 3], "ips_wait_days.p90<=30",
+                             2, 1)
+    page = planner.sweep_table_html(planner.sweep_rows(sweep, "fi"), "fi")
+    marks, notes = _dashes_and_notes(page)
+    assert marks and notes == ["¹ kukaan ei aloittanut valmennusta"]
+
+
+def test_the_terminal_table_and_the_brief_say_why_a_value_is_missing(no_coaching):
+    from sim.brief import build_brief
+    from sim.report import format_table, missing_reason
+    rows = no_coaching.summary()
+    text = format_table(rows, KEY_KPIS, {r.metric: missing_reason(no_coaching, r.metric, "en")
+                                          for r in rows})
+    line = next(x for x in text.splitlines() if x.startswith("ips_wait_days.mean "))
+    mark = re.search(r"–(\S)", line).group(1)
+    assert f"{mark} no one started coaching" in text.splitlines()
+    assert "nan" not in text
+    brief = build_brief(no_coaching, "fi")
+    said = " ".join(b.text for b in brief.blocks) + " ".join(
+        " ".join(map(str, item)) if isinstance(item, tuple) else str(item)
+        for b in brief.blocks for item in b.items)
+    assert f"{plots.kpi_label('ips_wait_days.mean', 'fi')}: kukaan ei aloittanut valmennusta." in said
+
+
+def test_a_one_replication_interval_says_so():
+    from sim.report import missing_reason
+    reps = sim.replicate(sim.preset(PILOT).with_changes({"horizon_days": 200}), 1, 1)
+    assert missing_reason(reps, "referrals", "en") == t("missing.one", "en")
+    assert missing_reason(reps, "referrals", "fi") == t("missing.one", "fi")

@@ -229,7 +229,7 @@ def test_min_staffing_checks_the_run_count_before_its_floor_runs(monkeypatch):
 def test_tasks_reach_the_workers_lazily(monkeypatch):
     """_execute gets a generator and the pool is fed a few tasks ahead, never the whole list."""
     seen = []
-    monkeypatch.setattr(experiment, "_execute", lambda tasks, count, jobs, progress:
+    monkeypatch.setattr(experiment, "_execute", lambda tasks, count, jobs, progress, store=None:
                         seen.append((tasks, count)) or [None] * count)
     experiment.replicate(sim.preset("pohjois-savo-pilot"), 7, jobs=2)
     tasks, count = seen[0]

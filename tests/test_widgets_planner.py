@@ -18,6 +18,7 @@ import sim
 from sim import planner
 from sim import template as template_module
 from sim.learning.text import number, t
+from sim.report import warning_texts
 from sim.results import KEY_KPIS
 from sim.widgets import app as app_module
 from sim.widgets import capacity as capacity_module
@@ -490,6 +491,62 @@ def test_a_number_that_cannot_be_saved_says_why_instead_of_a_link(app):
     assert "tyo-dl-scenario-yaml" in links(app.scenario_downloads.value)
 
 
+def test_routing_per_profile_is_edited_in_its_group_and_round_trips_through_the_yaml(app):
+    a = app.scenario_a
+    assert app.routing_box in app.groups["routing"].children
+    assert set(app.routes) == {(r.profile, p) for r in a.routing for p in sim.scenario.PATHWAYS}
+    heads = [g.children[0].value for g in app.routing_box.children]
+    assert "Young people outside work and education (10% of referrals)" in heads[3]
+    assert app.routes[("young_neet", "ips")].description == "IPS coaching (%)"
+    assert app.routes[("young_neet", "ips")].value == pytest.approx(20)  # shown in per cent
+    app.routes[("young_neet", "ips")].value = 30
+    app.routes[("young_neet", "other")].value = 10  # the row adds up to 100 % again
+    b = app.scenario_b
+    assert b.route_for("young_neet").share("ips") == 0.3
+    assert b.route_for("young_neet").share("other") == 0.1
+    assert b.route_for("mental_health") == a.route_for("mental_health")  # the rest is A's
+    assert app.ips_share.value == pytest.approx(round(planner.ips_share(b), 2))  # slider follows
+    name, _, data = links(app.scenario_downloads.value)["tyo-dl-scenario-yaml"]
+    loaded = sim.scenario_from_text(data.decode("utf-8"), origin=name)
+    assert loaded == app.saved_scenario and loaded.routing == b.routing
+    assert loaded.source_of("routing").startswith("the county's own number")
+    shown = {k: box.value for k, box in app.routes.items()}
+    app.upload.value = upload(name, data)  # back through the upload: the same shares shown
+    assert not visible(app.error) and app.scenario_a == loaded
+    assert {k: box.value for k, box in app.routes.items()} == pytest.approx(shown)
+    assert app.scenario_b == app.scenario_a
+    again = links(app.scenario_downloads.value)["tyo-dl-scenario-yaml"][2]
+    assert sim.scenario_from_text(again.decode("utf-8")) == loaded  # unchanged the second time
+
+
+def test_routing_that_does_not_add_up_gets_the_loaders_message(app):
+    app.routes[("young_neet", "ips")].value = 30  # 110 % in all
+    with pytest.raises(sim.ScenarioError) as raised:
+        app.scenario_a.with_changes({"routing": app.routing_values()})
+    assert "routing.young_neet: the shares sum to 1.1" in str(raised.value)
+    assert "cannot be saved yet" in app.scenario_downloads.value
+    assert html.escape(str(raised.value)) in app.scenario_downloads.value
+    total = app.routing_box.children[3].children[2].value
+    assert "Sum: 110.0%" in total and "change them by 10.0% in all" in total and 'role="alert"' in total
+    app.lang_toggle.value = "fi"
+    assert "Summa: 110,0\u00a0%" in app.routing_box.children[3].children[2].value
+    app.run_button.click()  # the run refuses B with the same message
+    assert visible(app.error) and html.escape(str(raised.value)) in app.error.value
+    app.routes[("young_neet", "other")].value = 10
+    assert "tyo-dl-scenario-yaml" in links(app.scenario_downloads.value)
+
+
+def test_the_ips_slider_moves_every_profiles_row(app):
+    app.ips_share.value = 0.5
+    b = app.scenario_b
+    assert planner.ips_share(b) == pytest.approx(0.5, abs=1e-6)
+    expected = planner.routing_with_ips_share(app.scenario_a, 0.5)
+    for profile, row in expected.items():
+        for pathway, share in row.items():
+            assert app.routes[(profile, pathway)].value == pytest.approx(share * 100)
+            assert b.route_for(profile).share(pathway) == pytest.approx(share, abs=1e-9)
+
+
 def _controls(view: widgets.Widget) -> list[widgets.Widget]:
     found = []
 
@@ -666,6 +723,36 @@ def test_warnings_before_a_run_and_after_it_in_the_apps_language(app):
     shown = sim.experiment.result_warnings(app.reps)
     assert shown and all(html.escape(w) in app.warnings_after.value for w in shown)
     app.lang_toggle.value = "fi"
-    assert "Mitä ajo näyttää" in app.warnings_after.value and "englanniksi" in app.warnings_after.value
+    finnish = warning_texts(sim.experiment.result_checks(app.reps), "fi")
+    assert "Mitä ajo näyttää" in app.warnings_after.value
+    assert finnish and all(html.escape(w) in app.warnings_after.value for w in finnish)
+    assert not any(html.escape(w) in app.warnings_after.value for w in shown)  # no English left
+    assert "IPS-valmennus: noin" in app.warnings_before.value
     app.coaches.value = 2
     assert app.warnings_before.value == ""
+
+
+def test_warnings_under_the_comparison_and_the_staffing_answer(app):
+    """Every result kind shows its own warnings, in the app's language: the comparison those
+    of A and of B (named), the staffing search those of the point it answers with."""
+    app.replications.value = 2
+    app.coaches.value = 1  # B overloads its coaches; A (the pilot) keeps up
+    app.compare_button.click()
+    page = app.warnings_compare.value
+    assert "Warnings for A and B" in page
+    b_says = app.comparison.alternatives["B"].warnings()
+    assert b_says and all(html.escape(f"B: {w}") in page for w in b_says)
+    assert not any(html.escape(f"A: {w}") in page for w in b_says)
+    app.lang_toggle.value = "fi"
+    fi_says = warning_texts(app.comparison.alternatives["B"].checks(), "fi")
+    assert all(html.escape(f"B: {w}") in app.warnings_compare.value for w in fi_says)
+    assert "Varoitukset A:lle ja B:lle" in app.warnings_compare.value
+    app.lang_toggle.value = "en"
+    app.sweep_coaches.value = (1, 1)  # one value, below the load: the answer point overloads
+    app.sweep_button.click()
+    point = planner.answer_point(app.sweep_result)
+    assert point.warnings() and all(html.escape(w) in app.warnings_sweep.value
+                                    for w in point.warnings())
+    assert "Warnings for the staffing answer" in app.warnings_sweep.value
+    app.use_preset(PILOT)
+    assert app.warnings_compare.value == app.warnings_sweep.value == ""

@@ -35,6 +35,7 @@ __all__ = [
     "TextError",
     "UnknownKeyError",
     "UnknownLanguageError",
+    "amount",
     "bilingual",
     "check_language",
     "keys",
@@ -231,6 +232,13 @@ def number(value: float, lang: str = "en", digits: int = 0) -> str:
     check_language(lang)
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
     return format_decimal(value, format=pattern, locale=lang, decimal_quantization=True)
+
+
+def amount(value: float, lang: str = "en") -> str:
+    """A count or a staffing level in *lang*'s style with only the decimals it needs (at most
+    three): ``7``, ``7.5`` / ``7,5``, ``1,200`` / ``1 200``."""
+    digits = next((d for d in range(3) if round(value, d) == round(value, 3)), 3)
+    return number(value, lang, digits)
 
 
 def percent(share: float, lang: str = "en", digits: int = 0) -> str:

@@ -2,9 +2,12 @@
 
 Choose a preset (named and described in both languages) or upload a scenario YAML (scenario
 A), put in the county's own numbers (scenario B) in explained groups — referrals by source,
-staff and caseloads, routing, mean durations — and save them as a commented YAML file that
-the upload reads back (:mod:`sim.template`; the commented template too), run replications
-with a progress bar, read the KPI table with 95 % confidence intervals and the plots, compare
+staff and caseloads, routing (for each client profile, the per cent of the team's decisions
+that go to each pathway; the IPS slider moves every profile at once; rows that do not add up
+to 100 % get the scenario loader's message), mean durations — and save them as a commented
+YAML file that the upload reads back (:mod:`sim.template`; the commented template too), run
+replications with a progress bar, read the KPI table with 95 % confidence intervals (each
+"–" numbered, its reason under the table) and the plots, compare
 A and B with paired differences, find the fewest coaches that meet a waiting-time target, and
 download CSV, xlsx and the run record. English or Finnish.
 
@@ -12,12 +15,14 @@ The county's numbers can also be fitted from its own data (:mod:`sim.fit`): an u
 referrals CSV sets B's referral rates by source (matched by name or by the source's label in
 either language; sources new to the scenario are added, those not in the file kept) and its
 seasonality, a durations CSV the distribution of the stage chosen; a file that cannot be fitted
-shows the fit's one-line message and leaves B as it was. The overload warnings of B
-(:func:`sim.experiment.stability_warnings`) are shown before a run and the run's own
-(:func:`sim.experiment.result_warnings`) after it, as the model writes them (English), under
-headings in the app's language. The decision brief (:mod:`sim.brief`) of the latest results —
-the run, the comparison or the staffing search — downloads as HTML and PDF in the app's
-language. Presets are listed by their human names (the preset id stays the dropdown's value).
+shows the fit's one-line message and leaves B as it was (the upload's bytes are read as a file
+is: :func:`sim.fit.read_data`). The overload warnings of B
+(:func:`sim.experiment.stability_checks`) are shown before a run and the results' own
+(:func:`sim.experiment.result_checks`) under every result: the run, the comparison (A and B)
+and the staffing answer, all in the app's language (:func:`sim.report.warning_texts`). The
+decision brief (:mod:`sim.brief`) of the latest results — the run, the comparison or the
+staffing search — downloads as HTML and PDF in the app's language. Presets are listed by their
+human names (the preset id stays the dropdown's value).
 
 Accessibility: every input has a visible label and a help line; plots have captions that
 follow their alt text; :data:`A11Y_SCRIPT` (shown once by the app) sets the page's
@@ -37,7 +42,6 @@ import contextlib
 import datetime as dt
 import itertools
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -53,23 +57,38 @@ from sim.experiment import (
     min_staffing,
     refinement_cap,
     replicate,
-    result_warnings,
-    stability_warnings,
+    result_checks,
+    stability_checks,
 )
-from sim.learning.text import LANGUAGES, check_language, number, t
-from sim.scenario import MAX_DURATION_DAYS, Scenario, list_presets, preset
-from sim.widgets.base import Picture, RunView, esc, image_widget, show_figure, show_png
+from sim.learning.text import LANGUAGES, check_language, number, percent, t
+from sim.report import warning_texts
+from sim.scenario import MAX_DURATION_DAYS, PATHWAYS, Scenario, list_presets, preset
+from sim.widgets.base import Picture, RunView, captioned, esc, image_widget, show_figure, show_png
 from sim.widgets.capacity import STYLE, default_coach_range
 
 __all__ = ["PlannerApp", "planner_app", "A11Y_SCRIPT"]
 
-_STYLE = {"description_width": "15em"}
+_STYLE = {"description_width": "20em"}  # "Odotuksen tavoite, 90. persentiili (pv)" fits
 _WIDE_STYLE = {"description_width": "26em"}  # the county's numbers: long, plain labels
-_FIELD = widgets.Layout(width="30em")
+_FIELD = widgets.Layout(width="35em")
 _WIDE_FIELD = widgets.Layout(width="40em")
 _WIDE_SLIDER = widgets.Layout(width="54em")
-_SLIDER = widgets.Layout(width="44em")
+_SLIDER = widgets.Layout(width="49em")
 _BUTTON = widgets.Layout(width="max-content")
+_ROUTE_STYLE = {"description_width": "15em"}  # routing: "Kuntouttava työtoiminta (%)"
+_ROUTE_FIELD = widgets.Layout(width="22em")
+_ROUTE_GRID = widgets.Layout(grid_template_columns="repeat(auto-fill, minmax(23em, 1fr))",
+                             width="72em", max_width="100%")
+#: Labels of the client profiles the presets use; another profile is shown by its name.
+_PROFILE_KEYS = {"mental_health": "routing.profile.mental_health",
+                 "long_term_unemployment": "routing.profile.long_term_unemployment",
+                 "physical_health": "routing.profile.physical_health",
+                 "young_neet": "routing.profile.young_neet", "default": "routing.profile.default"}
+#: Labels of the team's decisions; a pathway registered in code is shown by its name.
+_PATHWAY_KEYS = {"ips": "routing.pathway.ips", "stepwise": "routing.pathway.stepwise",
+                 "vocational": "routing.pathway.vocational",
+                 "education": "routing.pathway.education", "pension": "routing.pathway.pension",
+                 "other": "routing.pathway.other"}
 
 #: Labels of the referral sources the presets use; a source of an uploaded file that is not
 #: here is shown by its name in the file.
@@ -108,15 +127,15 @@ _APP_STYLE = """<style>
 .tyo-group { border-left: 4px solid #d0d7de; padding-left: 0.7em; margin: 0.4em 0; }
 .tyo-group h4 { margin: 0.3em 0 0.1em 0; }
 .tyo-help-text { color: #444; font-size: 0.9em; margin: 0 0 0.35em 1em; }
-.tyo-alt-text { color: #444; font-size: 0.9em; font-style: italic; margin: 0 0 0.8em 0; }
 </style>"""
 
 A11Y_SCRIPT = """<script>
 /* The planners' app (sim/widgets/app.py): what ipywidgets cannot say itself. It runs in the
    page once and follows every change: the page's language (<html lang>, from the app's
    tyo-lang-* class), each plot's alt text (from its caption), each input's accessible name
-   (its widget label) and help text (aria-describedby), and results scrolled into view after
-   a run (a new data-token in a tyo-scroll-target). */
+   (its widget label; a routing share's is prefixed by its profile) and help text
+   (aria-describedby), and results scrolled into view after a run (a new data-token in a
+   tyo-scroll-target). */
 (function () {
   if (window.tyoPlannerA11y) { return; }
   window.tyoPlannerA11y = true;
@@ -135,6 +154,9 @@ A11Y_SCRIPT = """<script>
       var box = label.parentElement;
       var name = label.textContent.trim();
       if (!box || !name) { return; }
+      var group = box.closest('.tyo-route-profile');  /* routing: "<profile>: <pathway> (%)" */
+      var head = group ? group.querySelector('.tyo-route-head') : null;
+      if (head) { name = head.textContent.trim() + ': ' + name; }
       box.querySelectorAll('input:not([type=file]), select, textarea, [role=slider]')
         .forEach(function (el) {
           if (el.getAttribute('aria-label') !== name) { el.setAttribute('aria-label', name); }
@@ -242,6 +264,9 @@ class PlannerApp(RunView):
             box.add_class("tyo-duration").add_class("tyo-dur-" + _css(path))
             self._label(box, "description", label)
             self.durations[path] = box
+        # ... and routing: for each client profile, its share of team decisions by pathway (%)
+        self.routes: dict[tuple[str, str], widgets.BoundedFloatText] = {}
+        self.routing_box = widgets.VBox().add_class("tyo-routing")
         self.scenario_downloads = widgets.HTML().add_class("tyo-scenario-downloads")
         self.saved_scenario: Scenario | None = None
         self.scenario_files: dict[str, bytes] = {}
@@ -289,6 +314,7 @@ class PlannerApp(RunView):
         self._label(self.compare_button, "description", "planner.button.compare")
         self.compare_mark = widgets.HTML().add_class("tyo-scroll-target")
         self.compare_table = widgets.HTML().add_class("tyo-compare-result")
+        self.warnings_compare = widgets.HTML().add_class("tyo-warnings-compare")
         self.compare_plot = image_widget("tyo-compare-plot")
 
         # 5 staffing
@@ -305,6 +331,7 @@ class PlannerApp(RunView):
         self.sweep_mark = widgets.HTML().add_class("tyo-scroll-target")
         self.sweep_answer = widgets.HTML().add_class("tyo-answer")
         self.sweep_table = widgets.HTML().add_class("tyo-sweep-result")
+        self.warnings_sweep = widgets.HTML().add_class("tyo-warnings-sweep")
         self.sweep_plot = image_widget("tyo-capacity-plot")
 
         # 6 downloads
@@ -361,7 +388,8 @@ class PlannerApp(RunView):
                            self._field(self.caseload, "planner.help.caseload"),
                            self._field(self.fidelity, "planner.help.fidelity")),
             "routing": group("planner.group.routing", "planner.group.routing_help",
-                             self._field(self.ips_share, "planner.help.ips_share")),
+                             self._field(self.ips_share, "planner.help.ips_share"),
+                             self._intro("routing.note"), self.routing_box),
             "durations": group("planner.group.durations", "planner.group.durations_help",
                                *(self._field(self.durations[path], help_key)
                                  for path, (_, help_key) in _DURATION_KEYS.items())),
@@ -384,9 +412,9 @@ class PlannerApp(RunView):
                     figures[self.waits_plot], figures[self.series_plot],
                     figures[self.outcomes_plot]),
             section("compare", self.compare_button, self.compare_mark, self.compare_table,
-                    figures[self.compare_plot]),
+                    self.warnings_compare, figures[self.compare_plot]),
             section("sweep", self.sweep_coaches, self.sweep_target, self.sweep_button,
-                    self.sweep_mark, self.sweep_answer, self.sweep_table,
+                    self.sweep_mark, self.sweep_answer, self.sweep_table, self.warnings_sweep,
                     figures[self.sweep_plot]),
             section("downloads", self.downloads),
             section("brief", self._intro("planner.brief.intro"),
@@ -407,8 +435,9 @@ class PlannerApp(RunView):
         self.brief_button.on_click(lambda _: self._guarded(self.make_brief))
         self.reset_button.on_click(lambda _: self._guarded(self.reset_parameters, busy=False))
         self.referrals.observe(self._on_total, names="value")
+        self.ips_share.observe(self._on_ips_share, names="value")
         for control in (self.coordinators, self.coaches, self.caseload, self.fidelity,
-                        self.ips_share, *self.durations.values()):
+                        *self.durations.values()):
             control.observe(lambda _: self._render_scenario_downloads(), names="value")
         self.run_button.on_click(lambda _: self._guarded(self.run))
         self.compare_button.on_click(lambda _: self._guarded(self.run_comparison))
@@ -432,17 +461,13 @@ class PlannerApp(RunView):
         return widgets.VBox([control, help_text]).add_class("tyo-field")
 
     def _figure(self, picture: Picture) -> widgets.VBox:
-        """A plot with a caption that follows its alt text (the page copies it to the img)."""
-        caption = widgets.HTML().add_class("tyo-alt")
-
-        def show(_: Any = None) -> None:
-            alt = picture.alt if bytes(picture.value) else ""
-            caption.value = (f'<p class="tyo-alt-text" aria-hidden="true" data-alt="{esc(alt)}">'
-                             f"{esc(self._t('planner.figure'))}: {esc(alt)}</p>" if alt else "")
-        picture.observe(show, names=["alt", "value"])
-        self._labels.append(show)
-        self.captions.append((picture, caption))
-        return widgets.VBox([picture, caption]).add_class("tyo-figure")
+        """A plot with a caption that follows its alt text and the app's language (the page copies
+        it to the img; see A11Y_SCRIPT)."""
+        figure = captioned(picture, lambda: self.lang, box_class="tyo-figure", caption_class="tyo-alt",
+                           alt_on_page=True)
+        self._labels.append(figure.redraw)
+        self.captions.append((picture, figure.caption))
+        return figure
 
     def _intro(self, key: str) -> widgets.HTML:
         """A note in the app's language (redrawn on a language switch)."""
@@ -467,6 +492,7 @@ class PlannerApp(RunView):
         for relabel in self._labels:
             relabel()
         self._label_sources()
+        self._label_routing()
         self._label_presets()
         self._label_fit_field()
         self._render_fit()
@@ -521,7 +547,7 @@ class PlannerApp(RunView):
         self.sweep_coaches.max = max(30, 3 * coaches)
         self.sweep_coaches.value = default_coach_range(coaches)
         for output in (self.table, self.compare_table, self.sweep_answer, self.sweep_table,
-                       self.warnings_after):
+                       self.warnings_after, self.warnings_compare, self.warnings_sweep):
             output.value = ""
         for image in (self.waits_plot, self.series_plot, self.outcomes_plot, self.compare_plot,
                       self.sweep_plot):
@@ -555,6 +581,7 @@ class PlannerApp(RunView):
             self.fidelity.value = int(p["fidelity_score"])
             self.ips_share.value = round(p["ips_share"], 2)
             self._build_sources()
+            self._build_routing()
             for source in self.scenario_a.arrivals.sources:
                 self.sources[source.name].value = source.per_year
             for path, mean in template.duration_means(self.scenario_a).items():
@@ -611,6 +638,91 @@ class PlannerApp(RunView):
                 self.sources[name].value = value
         self._render_scenario_downloads()
 
+    # -- routing: a share (%) for each client profile and pathway ---------------------------
+
+    def _build_routing(self) -> None:
+        """One field per routing row of A and pathway, grouped by profile, each with the
+        row's sum below it; set to A's shares."""
+        self.routes, groups = {}, []
+        for route in self.scenario_a.routing:
+            head, total = widgets.HTML(), widgets.HTML()
+            fields = []
+            for pathway, share in zip(PATHWAYS, route.probabilities(), strict=True):
+                box = widgets.BoundedFloatText(value=round(share * 100, 9), min=0, max=100, step=1,
+                                               style=_ROUTE_STYLE, layout=_ROUTE_FIELD)
+                box.add_class("tyo-route").add_class(f"tyo-route-{_css(route.profile)}-{pathway}")
+                box.observe(self._on_route, names="value")
+                self.routes[(route.profile, pathway)] = box
+                fields.append(box)
+            grid = widgets.GridBox(fields, layout=_ROUTE_GRID)
+            groups.append(widgets.VBox([head, grid, total]).add_class("tyo-route-profile")
+                          .add_class(f"tyo-route-profile-{_css(route.profile)}"))
+        self.routing_box.children = groups
+        self._label_routing()
+
+    def _label_routing(self) -> None:
+        """Each profile's heading (its share of referrals), its fields and its sum."""
+        if not self.routes:
+            return
+        mix = {p.name: p.share for p in self.scenario_a.arrivals.profiles}
+        rows = self.routing_values(exact=False)
+        for route, group in zip(self.scenario_a.routing, self.routing_box.children, strict=True):
+            profile = route.profile
+            name = self._t(_PROFILE_KEYS[profile]) if profile in _PROFILE_KEYS else profile
+            head = (self._t("routing.head", profile=name, share=percent(mix[profile], self.lang))
+                    if profile in mix else name)
+            group.children[0].value = f'<h5 class="tyo-route-head">{esc(head)}</h5>'
+            for pathway in PATHWAYS:
+                label = self._t(_PATHWAY_KEYS[pathway]) if pathway in _PATHWAY_KEYS else pathway
+                self.routes[(profile, pathway)].description = f"{label} (%)"
+            total = sum(rows[profile].values())
+            gap = 1 - total
+            words = (self._t("routing.sum", sum=percent(total, self.lang, 1)) if abs(gap) <= 1e-6
+                     else self._t("routing.sum_off", sum=percent(total, self.lang, 1),
+                                  gap=percent(abs(gap), self.lang, 1)))
+            role = ' role="alert"' if abs(gap) > 1e-6 else ""
+            group.children[2].value = f'<p class="tyo-route-sum"{role}>{esc(words)}</p>'
+
+    def routing_values(self, exact: bool = True) -> dict[str, dict[str, float]]:
+        """The routing rows as edited, as shares (0–1) in the scenario file's layout; a field
+        left as shown gives back A's exact share (``exact``)."""
+        out: dict[str, dict[str, float]] = {}
+        for route in self.scenario_a.routing:
+            row = {}
+            for pathway, share in zip(PATHWAYS, route.probabilities(), strict=True):
+                shown = self.routes[(route.profile, pathway)].value
+                row[pathway] = (share if exact and abs(shown - share * 100) <= 1e-6
+                                else round(shown / 100, 9))  # 48.3283 % -> 0.483283
+            out[route.profile] = row
+        return out
+
+    def _on_route(self, _: Any) -> None:
+        """A share edited: the IPS slider and the sums follow."""
+        if self._syncing:
+            return
+        with contextlib.suppress(ValueError):  # rows that do not add up: the slider waits
+            share = planner.ips_share(self.scenario_a.with_changes(
+                {"routing": self.routing_values()}))
+            with self._sync():
+                self.ips_share.value = round(share, 2)
+        self._label_routing()
+        self._render_scenario_downloads()
+
+    def _on_ips_share(self, change: dict[str, Any]) -> None:
+        """The IPS slider moved: every profile's row moves with it (the other pathways keep
+        their proportions: :func:`sim.planner.routing_with_ips_share`)."""
+        if self._syncing:
+            return
+        with contextlib.suppress(ValueError):  # rows that do not add up are left as they are
+            now = self.scenario_a.with_changes({"routing": self.routing_values()})
+            rows = planner.routing_with_ips_share(now, float(change["new"]))
+            with self._sync():
+                for profile, row in rows.items():
+                    for pathway, share in row.items():
+                        self.routes[(profile, pathway)].value = round(share * 100, 9)
+        self._label_routing()
+        self._render_scenario_downloads()
+
     def source_values(self) -> dict[str, float]:
         """Referrals a year by source, as edited."""
         return {name: box.value for name, box in self.sources.items()}
@@ -633,9 +745,13 @@ class PlannerApp(RunView):
         referrals by source (which carry the total) and the mean durations."""
         params = dict(self.parameters())
         params.pop("referrals_per_year")  # the sources carry it
+        params.pop("ips_share")  # the routing rows carry it
         b = planner.edited_scenario(self.scenario_a, params)
         changes = template.county_changes(self.scenario_a, self.source_values(),
                                           self.duration_values())
+        routing = self.routing_values()
+        if routing != self.scenario_a.to_dict()["routing"]:
+            changes["routing"] = routing  # the loader checks it (each row sums to 100 %)
         changes.update(self._fit_changes())
         cites = self._fit_citations()
         if cites:
@@ -655,8 +771,8 @@ class PlannerApp(RunView):
             self.scenario_downloads.value = (
                 f'<p class="tyo-note">{esc(self._t("planner.download.invalid", message=exc))}</p>')
             return
-        self.warnings_before.value = self._warnings_html("planner.warnings.before",
-                                                         stability_warnings(b))
+        self.warnings_before.value = self._warnings_html(
+            self._t("planner.warnings.before"), warning_texts(stability_checks(b), self.lang))
         a = self.scenario_a
         saved = template.cite_changes(a, b, self._t("planner.download.own_number"))
         cites = self._fit_citations()  # a fitted number says the file it was fitted from
@@ -775,8 +891,8 @@ class PlannerApp(RunView):
             return
         rows = planner.kpi_rows(self.reps, lang=self.lang)
         self.table.value = planner.kpi_table_html(rows, self.lang)
-        self.warnings_after.value = self._warnings_html("planner.warnings.after",
-                                                        result_warnings(self.reps))
+        self.warnings_after.value = self._warnings_html(
+            self._t("planner.warnings.after"), warning_texts(result_checks(self.reps), self.lang))
         show_figure(self.waits_plot, plots.waits_figure(self.reps, self.lang))
         show_figure(self.series_plot, plots.series_figure(self.reps, lang=self.lang))
         show_figure(self.outcomes_plot, plots.outcomes_figure(self.reps, self.lang))
@@ -786,6 +902,10 @@ class PlannerApp(RunView):
             return
         self.comparison_rows = planner.comparison_rows(self.comparison, lang=self.lang)
         self.compare_table.value = planner.comparison_table_html(self.comparison_rows, self.lang)
+        cmp = self.comparison
+        self.warnings_compare.value = self._warnings_html(self._t("warning.head.compare"), [
+            f"{name}: {message}" for name, reps in (("A", cmp.base), *cmp.alternatives.items())
+            for message in warning_texts(reps.checks(), self.lang)])
         rows = self.comparison.rows([planner.SWEEP_KPI])
         show_figure(self.compare_plot, plots.comparison_figure(rows, planner.SWEEP_KPI, self.lang))
 
@@ -797,6 +917,12 @@ class PlannerApp(RunView):
                                    f'<p class="tyo-note">{esc(self.answer["note"])}</p>')
         self.sweep_rows = planner.sweep_rows(self.sweep_result, self.lang)
         self.sweep_table.value = planner.sweep_table_html(self.sweep_rows, self.lang)
+        point = planner.answer_point(self.sweep_result)  # the answer, or the most tried
+        param = self.sweep_result.parameters[0]
+        self.warnings_sweep.value = self._warnings_html(
+            self._t("warning.head.sweep", setting=plots.setting_label(param, self.lang),
+                    value=plots.amount(point.scenario.get(param), self.lang)),
+            warning_texts(point.checks(), self.lang))
         show_figure(self.sweep_plot, plots.capacity_figure(self.sweep_result, lang=self.lang))
 
     def _render_downloads(self) -> None:
@@ -808,13 +934,12 @@ class PlannerApp(RunView):
 
     # -- warnings ---------------------------------------------------------------------------
 
-    def _warnings_html(self, key: str, messages: list[str]) -> str:
-        """Warnings under a heading in the app's language (their text is English, as
-        :mod:`sim.experiment` writes it; the Finnish heading says so)."""
+    def _warnings_html(self, heading: str, messages: list[str]) -> str:
+        """Warnings (in the app's language, from :mod:`sim.experiment`) under a heading."""
         if not messages:
             return ""
         items = "".join(f"<li>{esc(m)}</li>" for m in messages)
-        return (f'<div class="tyo-warnings" role="status"><p><strong>⚠ {esc(self._t(key))}'
+        return (f'<div class="tyo-warnings" role="status"><p><strong>⚠ {esc(heading)}'
                 f"</strong></p><ul>{items}</ul></div>")
 
     # -- the decision brief -----------------------------------------------------------------
@@ -939,10 +1064,7 @@ class PlannerApp(RunView):
         self._show_fit_error("")
         shown = re.sub(r"[^\w.\- ]+", "_", Path(name).name)[:100].strip(" .") or "data.csv"
         try:
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / shown
-                path.write_bytes(data)
-                table = fit.read_table(path)
+            table = fit.read_data(data, shown)  # the upload's bytes, read as a file would be
             referrals = table.layout in ("referrals", "monthly")
             if kind == "referrals" and not referrals:
                 raise fit.DataError(f"{shown}: holds durations, not referrals; give a file with "
@@ -954,9 +1076,8 @@ class PlannerApp(RunView):
             result = (fit.fit_referrals(table) if referrals
                       else fit.fit_durations(table, self.fit_field.value))
             self._apply_fit(result)
-        except (ValueError, OSError) as exc:  # DataError and ScenarioError are ValueErrors
-            self._show_fit_error(str(exc) if isinstance(exc, ValueError)
-                                 else f"{shown}: cannot read it ({exc.strerror}).")
+        except ValueError as exc:  # DataError and ScenarioError are ValueErrors
+            self._show_fit_error(str(exc))
 
     def _apply_fit(self, result: Any) -> None:
         """Put a fit's values into B's fields; B unchanged (and the error raised) if the
