@@ -1,75 +1,143 @@
-"""Build the static course site: execute every notebook and export it to HTML, offline.
+"""Build the static course site with Jupyter Book 1.x (Sphinx + MyST-NB), offline.
 
-Usage (from the repository root)::
+Usage (from the repository root; ``make book`` runs this)::
 
     python course/build_site.py --out build/site
 
-Each notebook in ``course/en`` and ``course/fi`` is executed in memory (the
-committed ``.ipynb`` files are never written) and exported with nbconvert's
-``lab`` template to ``<out>/<lang>/<name>.html``; ``<out>/index.html`` lists
-both languages. Nothing is fetched from the network, and the pages load no
-remote scripts: live widgets need a kernel, so each course widget is shown as
-the static snapshot it carries in its display bundle (see ``sim.widgets``).
+Every notebook ``NN_*.ipynb`` in ``course/en`` and ``course/fi`` (found by name, so new modules
+join by themselves) is executed in memory in parallel, one kernel per core; the committed files
+are never written. The kernels keep quiz progress in a temporary folder (``TYOKYKY_PROGRESS_DIR``),
+never in a learner's own. Each live widget is replaced by its still picture
+(:func:`sim.widgets.base.site_stills`), and the executed notebooks go to Jupyter Book with execution
+off: one book per language (``<out>/en``, ``<out>/fi``), so that Sphinx sets ``<html lang>``, the
+theme's words (previous, next, search) and the search index's stemming per language.
+``<out>/index.html`` links both. The pages load no remote scripts: no MathJax, require.js or
+widget manager from a CDN, and no launch buttons.
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import contextlib
-import copy
 import html
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
-from jinja2 import DictLoader
+import yaml
 from nbclient import NotebookClient
-from nbconvert import HTMLExporter
 
 COURSE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = COURSE_DIR.parent
 LANGUAGES = {"en": "English", "fi": "Suomi"}
+TITLES = {"en": "Work-ability support and IPS", "fi": "Työkyvyn tuki ja IPS"}
+OTHER = {"en": ("fi", "Kurssi suomeksi"), "fi": ("en", "The course in English")}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-# The lab template minus the scripts it would load from CDNs (require.js, MathJax, Mermaid),
-# so that a page opened offline makes no network requests. LaTeX and Mermaid stay as source text.
-_OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-"""
-
-_INDEX = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em;
-       line-height: 1.5; }}
-.langs {{ display: flex; flex-wrap: wrap; gap: 3em; }}
-.langs section {{ flex: 1 1 20em; }}
-footer {{ color: #666; font-size: 0.9em; margin-top: 3em; }}
-</style></head><body>
-<h1>{title}</h1>
-<p>{intro}</p>
-<div class="langs">{sections}</div>
-<footer>{footer}</footer>
-</body></html>
-"""
+PROGRESS_ENV = "TYOKYKY_PROGRESS_DIR"  # where the kernels' quizzes keep progress (sim.learning.progress)
+# Run in each kernel after the notebook: every course view's still picture, by widget model id.
+_STILLS_CELL = ("from IPython.display import display\nfrom sim.widgets.base import site_stills\n"
+                "display({'application/json': site_stills()}, raw=True)")
 
 
-def notebooks(course_dir: Path = COURSE_DIR, langs: Sequence[str] = tuple(LANGUAGES)) -> list[Path]:
-    """The course notebooks, language by language, in file-name order."""
-    return [path for lang in langs for path in sorted((course_dir / lang).glob("*.ipynb"))]
+def notebooks(course_dir: Path, lang: str) -> list[Path]:
+    """The course notebooks of one language (``NN_name.ipynb``), in module order."""
+    return sorted((course_dir / lang).glob("[0-9][0-9]_*.ipynb"))
+
+
+def execute(path: Path, timeout: int) -> nbformat.NotebookNode:
+    """Run the notebook in its own folder and put each widget's still picture in its place."""
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(_STILLS_CELL))
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    probe = nb.cells.pop()
+    stills = next((o["data"]["application/json"] for o in probe.outputs
+                   if "application/json" in o.get("data", {})), {})
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data:
+                view = data.pop(WIDGET_VIEW)
+                data["text/html"] = stills.get(view.get("model_id"), data.get("text/html", ""))
+                data.pop("text/plain", None)
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def _execute_safely(path: Path, timeout: int) -> tuple[nbformat.NotebookNode | None, str | None]:
+    try:
+        return execute(path, timeout), None
+    except Exception as exc:  # noqa: BLE001 - reported by name in the parent
+        return None, f"{type(exc).__name__}: {str(exc).strip()[:500]}"
+
+
+def book_config(lang: str) -> dict:
+    """Jupyter Book's ``_config.yml`` for one language: no execution, nothing remote."""
+    other, label = OTHER[lang]
+    return {
+        "title": TITLES[lang], "author": "", "copyright": "", "only_build_toc_files": True,
+        "execute": {"execute_notebooks": "off"},
+        "parse": {"myst_enable_extensions": ["colon_fence"]},  # no $-math: euro sums stay text
+        "html": {"use_repository_button": False, "use_issues_button": False,
+                 "use_edit_page_button": False, "use_multitoc_numbering": False,
+                 "extra_footer": f'<p><a href="../{other}/index.html" lang="{other}">{label}</a></p>'},
+        "launch_buttons": {"notebook_interface": "jupyterlab", "binderhub_url": "",
+                           "jupyterhub_url": "", "thebe": False, "colab_url": "", "deepnote_url": ""},
+        "repository": {"url": ""},
+        "sphinx": {"config": {
+            "language": lang,
+            # Jupyter Book's extensions less sphinx_thebe (its inline script names a CDN),
+            # and intersphinx (nothing here to fetch).
+            "extensions": ["sphinx_togglebutton", "sphinx_copybutton", "myst_nb", "jupyter_book",
+                           "sphinx_comments", "sphinx_external_toc", "sphinx_design", "sphinx_book_theme"],
+            # the widgets are still pictures: no require.js and widget manager from a CDN
+            "nb_ipywidgets_js": {},
+            "html_show_sphinx": False,
+            "smartquotes": False,  # the text as written: titles and quotes stay the notebooks' own
+            "html_theme_options": {"use_download_button": False, "use_fullscreen_button": False,
+                                   "search_bar_text": {"en": "Search…", "fi": "Hae…"}[lang]},
+        }},
+    }
+
+
+def write_book(source: Path, lang: str, executed: list[tuple[Path, nbformat.NotebookNode]]) -> None:
+    """The executed notebooks, ``_config.yml`` and ``_toc.yml`` (module 0 first) in *source*."""
+    source.mkdir(parents=True, exist_ok=True)
+    for path, nb in executed:
+        nbformat.write(nb, source / path.name)
+    names = [path.stem for path, _ in executed]
+    toc = {"format": "jb-book", "root": names[0], "chapters": [{"file": n} for n in names[1:]]}
+    (source / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+    (source / "_config.yml").write_text(yaml.safe_dump(book_config(lang), sort_keys=False,
+                                                        allow_unicode=True), encoding="utf-8")
+
+
+def write_index(out_dir: Path, titles: dict[str, list[tuple[str, str]]]) -> Path:
+    """A landing page linking the two books, each list marked with its language."""
+    sections = "".join(
+        f'<section lang="{lang}"><h2><a href="{lang}/index.html">{LANGUAGES[lang]}</a></h2><ul>'
+        + "".join(f'<li><a href="{lang}/{html.escape(stem)}.html">{html.escape(title)}</a></li>'
+                  for stem, title in pages) + "</ul></section>"
+        for lang, pages in titles.items())
+    title = " · ".join(TITLES[lang] for lang in titles)
+    heading = " · ".join(f'<span lang="{lang}">{TITLES[lang]}</span>' for lang in titles)
+    index = out_dir / "index.html"
+    index.write_text(
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
+        "<style>body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;"
+        "line-height:1.5}main{display:flex;flex-wrap:wrap;gap:3em}section{flex:1 1 20em}</style>"
+        f"</head><body><h1>{heading}</h1><main>{sections}</main></body></html>\n", encoding="utf-8")
+    return index
 
 
 def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
-    """The first level-1 Markdown heading, or *fallback*."""
+    """The first level-1 Markdown heading (what Sphinx makes the page title), or *fallback*."""
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
@@ -78,122 +146,70 @@ def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
-def static_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Replace live-widget outputs with their static HTML, and drop saved widget state."""
-    note = ('<p style="color:#666"><em>Interactive widget: open the notebook in JupyterLab to use it. / '
-            "Vuorovaikutteinen työkalu: avaa muistikirja JupyterLabissa.</em></p>")
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if WIDGET_VIEW in data:
-                data.pop(WIDGET_VIEW)
-                if "text/html" not in data:
-                    data["text/html"] = note
-                    data.pop("text/plain", None)
-    nb.metadata.pop("widgets", None)
-    return nb
-
-
-def execute(path: Path, timeout: int) -> nbformat.NotebookNode:
-    """Run a copy of the notebook in its own folder; the file on disk is not touched."""
-    nb = copy.deepcopy(nbformat.read(path, as_version=4))
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
-    return nb
-
-
-def exporter() -> HTMLExporter:
-    loader = DictLoader({"offline.html.j2": _OFFLINE_TEMPLATE})
-    html_exporter = HTMLExporter(template_name="lab", extra_loaders=[loader])
-    html_exporter.template_file = "offline.html.j2"
-    return html_exporter
-
-
-def write_index(out_dir: Path, pages: dict[str, list[tuple[str, str]]]) -> Path:
-    sections = []
-    for lang, links in pages.items():
-        items = "".join(f'<li><a href="{html.escape(href)}">{html.escape(title)}</a></li>'
-                        for href, title in links)
-        sections.append(f'<section lang="{lang}"><h2>{LANGUAGES[lang]}</h2>'
-                        f'<ul>{items}</ul></section>')
-    page = _INDEX.format(
-        title="Työkyvyn tuki ja IPS · Work-ability support and IPS",
-        intro=("Self-study course for work-ability coordinators, job coaches and social workers. "
-               "Itseopiskelukurssi työkykykoordinaattoreille, työhönvalmentajille ja "
-               "sosiaalityön ammattilaisille."),
-        sections="".join(sections),
-        footer=("Static pages: the interactive tools work when you open the notebooks in JupyterLab "
-                "(make lab). Staattiset sivut: vuorovaikutteiset työkalut toimivat, kun avaat "
-                "muistikirjat JupyterLabissa (make lab). "
-                f"Built {time.strftime('%Y-%m-%d')}."),
-    )
-    index = out_dir / "index.html"
-    index.write_text(page, encoding="utf-8")
-    return index
-
-
-@contextlib.contextmanager
-def _env(name: str, value: str) -> Iterator[None]:
-    """Set an environment variable for the kernels started inside the block, then restore it."""
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
-
-
-def _execute_plain(path: Path, timeout: int) -> tuple[dict | None, str | None]:
-    """:func:`execute` in a worker thread: (the notebook, None), or (None, the error as text)."""
-    try:
-        return execute(path, timeout), None
-    except Exception as exc:  # noqa: BLE001 - reported by name in the parent
-        return None, f"{type(exc).__name__}: {str(exc).strip()[:500]}"
+def _jupyter_book(source: Path) -> subprocess.Popen:
+    """Start ``jupyter-book build`` on *source*, its log in ``source/build.log``."""
+    command = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()",
+               "build", str(source), "--builder", "html", "--warningiserror"]
+    with open(source / "build.log", "w", encoding="utf-8") as log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
 
 def build_site(out_dir: Path, course_dir: Path = COURSE_DIR, langs: Sequence[str] = tuple(LANGUAGES),
                timeout: int = 300, jobs: int | None = None) -> list[Path]:
-    """Execute and export every notebook; return the written pages (index last).
-
-    Raises ``RuntimeError`` naming every notebook that failed, after trying them all.
-    """
+    """Execute every notebook and build one book per language; return the module pages and the
+    landing page (last). Raises ``RuntimeError`` naming every notebook or book that failed."""
     out_dir = Path(out_dir)
     # The kernels must import ``sim`` even when the package is not installed.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
-    html_exporter = exporter()
-    written, failures = [], []
-    pages: dict[str, list[tuple[str, str]]] = {lang: [] for lang in langs}
-    paths = notebooks(course_dir, langs)
-    # Each notebook runs in a kernel process of its own; a thread per core waiting on one keeps
-    # every core busy (a kernel spends most of a short notebook starting up and importing).
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
-    # The quizzes save a learner's progress (sim/learning/progress.py); the builder is not a
-    # learner, so the kernels keep theirs in a folder that goes away after the build.
-    with tempfile.TemporaryDirectory(prefix="site-progress-") as store, _env("TYOKYKY_PROGRESS_DIR", store), \
+    paths = {lang: notebooks(course_dir, lang) for lang in langs}
+    flat = [path for lang in langs for path in paths[lang]]
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(flat)))
+    failures: list[str] = []
+    books: dict[str, subprocess.Popen] = {}
+    titles: dict[str, list[tuple[str, str]]] = {}
+    with tempfile.TemporaryDirectory(prefix="site-") as tmp, \
             concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        running = [pool.submit(_execute_plain, path, timeout) for path in paths]
-        for path, future in zip(paths, running):
-            lang = path.parent.name
-            print(f"building {lang}/{path.name}", file=sys.stderr, flush=True)
-            executed, error = future.result()
-            if error:  # report all failing notebooks at the end
-                failures.append(f"{lang}/{path.name}: {error}")
+        # The quizzes save progress (sim/learning/progress.py); the builder is not a learner.
+        learner_store = os.environ.get(PROGRESS_ENV)
+        os.environ[PROGRESS_ENV] = str(Path(tmp) / "progress")
+        try:  # a thread per core waits on a kernel process of its own
+            running = {path: pool.submit(_execute_safely, path, timeout) for path in flat}
+            for lang in langs:  # a book builds while the next language's notebooks run
+                executed = []
+                for path in paths[lang]:
+                    nb, error = running[path].result()
+                    print(f"executed {lang}/{path.name}", file=sys.stderr, flush=True)
+                    if error:
+                        failures.append(f"{lang}/{path.name}: {error}")
+                    executed.append((path, nb))
+                if failures:
+                    continue
+                titles[lang] = [(p.stem, notebook_title(nb, p.stem)) for p, nb in executed]
+                write_book(Path(tmp) / lang, lang, executed)
+                books[lang] = _jupyter_book(Path(tmp) / lang)
+        finally:
+            if learner_store is None:
+                os.environ.pop(PROGRESS_ENV, None)
+            else:
+                os.environ[PROGRESS_ENV] = learner_store
+        if failures:
+            for proc in books.values():
+                proc.kill()
+                proc.wait()
+            raise RuntimeError("notebooks failed to execute:\n  " + "\n  ".join(failures))
+        written = []
+        for lang, proc in books.items():
+            if proc.wait():
+                log = (Path(tmp) / lang / "build.log").read_text(encoding="utf-8", errors="replace")
+                failures.append(f"the {lang} book: {log.strip()[-2000:]}")
                 continue
-            nb = static_outputs(nbformat.from_dict(executed))
-            body, _ = html_exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
-            target = out_dir / lang / f"{path.stem}.html"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(body, encoding="utf-8")
-            written.append(target)
-            pages[lang].append((f"{lang}/{target.name}", notebook_title(nb, path.stem)))
+            target = out_dir / lang
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(Path(tmp) / lang / "_build" / "html", target)
+            written += [target / f"{stem}.html" for stem, _ in titles[lang]]
     if failures:
-        raise RuntimeError("notebooks failed to execute:\n  " + "\n  ".join(failures))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written.append(write_index(out_dir, pages))
+        raise RuntimeError("the site failed to build:\n  " + "\n  ".join(failures))
+    written.append(write_index(out_dir, titles))
     return written
 
 
