@@ -14,7 +14,7 @@ export PATH := $(BIN):$(PATH)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: venv test test-fast simulate lab app book golden bench chromium bwrap lint clean \
-        release collect grade feedback export formgrader
+        release collect grade feedback export formgrader hub hub-install
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ bwrap:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap util-linux >/dev/null; }
 
 # pytest exits 5 when it collects nothing; that is reported, not hidden.
-test: $(STAMP) chromium bwrap
+test: $(STAMP) chromium bwrap hub-install
 	$(BIN)/python -m pytest tests course --nbval-lax --nbval-current-env -p no:cacheprovider; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
 
@@ -79,14 +79,27 @@ export: $(STAMP)
 formgrader: $(STAMP)
 	cd assignments && $(BIN)/jupyter lab $(ROOT_FLAG)
 
+# A cohort on one server (assignments/README.md, "Running a cohort on JupyterHub"): the hub's
+# proxy comes from the npm registry into .hub/ (ignored by git), pinned; nothing global.
+CHP_VERSION := 5.3.0
+hub-install: $(STAMP) bwrap
+	@test -x .hub/node_modules/.bin/configurable-http-proxy || { mkdir -p .hub && \
+	  npm install --silent --no-audit --no-fund --prefix .hub configurable-http-proxy@$(CHP_VERSION); }
+
+# JupyterHub on http://127.0.0.1:8000 (as root: it makes learners' unix accounts); its runtime
+# files (database, cookie secret, exchange) are in .hub/; stop it with Ctrl-C.
+hub: hub-install
+	cd .hub && $(BIN)/jupyterhub -f $(CURDIR)/assignments/hub/jupyterhub_config.py
+
 golden: $(STAMP)
 	$(BIN)/python tests/make_golden.py
 
-bench: $(STAMP) bwrap
+bench: $(STAMP) bwrap hub-install
 	$(BIN)/python benchmarks/bench_sim.py
 	$(BIN)/python benchmarks/bench_grading.py
 	$(BIN)/python benchmarks/bench_precision.py
 	$(BIN)/python benchmarks/bench_dask.py
+	$(BIN)/python benchmarks/bench_hub.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks

@@ -27,13 +27,15 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, Unicode
 
-__all__ = ["SandboxedKernelManager", "SandboxError", "check", "command", "NOBODY"]
+__all__ = ["SandboxedKernelManager", "SandboxError", "binds", "check", "chown_tree", "command",
+           "python_roots", "NOBODY"]
 
 NOBODY = 65534  # the unprivileged user and group a root trainer's sandboxes run as
 
@@ -46,7 +48,7 @@ class SandboxError(RuntimeError):
     """A sandbox cannot be started here; the message says why and what to install."""
 
 
-def _python_roots() -> list[Path]:
+def python_roots() -> list[Path]:
     """The folders the running Python needs, read-only: the venv, its base interpreter, and
     the folders of the packages it imports (an editable ``sim`` lives in the repository; only
     ``sim/`` itself is bound, never the repository around it)."""
@@ -58,6 +60,32 @@ def _python_roots() -> list[Path]:
     real = {Path(os.path.realpath(r)) for r in roots if r.exists()}
     # bind the outermost ones only (a root inside another is already visible)
     return sorted(r for r in real if not any(o != r and o in r.parents for o in real))
+
+
+def binds(system: Iterable[str], readonly: Iterable[Path], writable: Iterable[Path]) -> list[str]:
+    """bwrap's arguments that show *system* (those folders and links that exist here) and
+    *readonly* read-only and *writable* read-write, each at its own path. The folders on the way
+    to them are made enterable (``0755``) and hold nothing else: bwrap would make them root's
+    only. Used by the sandbox below and by the hub's views (:mod:`sim.grading.hub`)."""
+    present = [Path(p) for p in system if os.path.lexists(p)]
+    readonly, writable = list(map(Path, readonly)), list(map(Path, writable))
+    args: list[str] = []
+    made = {Path("/"), Path("/tmp")}
+    for target in [*present, *readonly, *writable]:
+        for parent in reversed(target.parents):
+            if parent not in made:
+                made.add(parent)
+                args += ["--perms", "0755", "--dir", str(parent)]
+    for path in map(str, present):
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        else:
+            args += ["--ro-bind", path, path]
+    for folder in readonly:
+        args += ["--ro-bind", str(folder), str(folder)]
+    for folder in writable:
+        args += ["--bind", str(folder), str(folder)]
+    return args
 
 
 def command(cmd: list[str], *, workdir: Path, socket_dir: Path, cpu_seconds: int,
@@ -84,24 +112,8 @@ def command(cmd: list[str], *, workdir: Path, socket_dir: Path, cpu_seconds: int
         wrapped += ["--unshare-all", "--cap-drop", "ALL"]
     wrapped += ["--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev",
                 "--perms", "1777", "--tmpfs", "/tmp"]  # /tmp before the binds inside it
-    binds = [*_python_roots(), socket_dir, workdir]
-    system = [Path(p) for p in SYSTEM if os.path.lexists(p)]
-    # folders on the way to a bind: readable by all (bwrap would make them root's only)
-    made = {Path("/"), Path("/tmp")}
-    for target in system + binds:
-        for parent in reversed(target.parents):
-            if parent not in made:
-                made.add(parent)
-                wrapped += ["--perms", "0755", "--dir", str(parent)]
-    for path in map(str, system):
-        if os.path.islink(path):
-            wrapped += ["--symlink", os.readlink(path), path]
-        else:
-            wrapped += ["--ro-bind", path, path]
-    for folder in binds[:-2]:
-        wrapped += ["--ro-bind", str(folder), str(folder)]
-    wrapped += ["--bind", str(socket_dir), str(socket_dir), "--bind", str(workdir), str(workdir),
-                "--chdir", str(workdir),
+    wrapped += binds(SYSTEM, python_roots(), [socket_dir, workdir])
+    wrapped += ["--chdir", str(workdir),
                 # the kernel's parent poller would find no parent in its own PID namespace
                 "--unsetenv", "JPY_PARENT_PID",
                 "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp",
@@ -112,25 +124,25 @@ def command(cmd: list[str], *, workdir: Path, socket_dir: Path, cpu_seconds: int
     return wrapped + cmd
 
 
-def _chown_tree(path: Path, uid: int, gid: int) -> None:
-    if path.is_file():
-        os.chown(path, uid, gid)
-    for folder, _, files in os.walk(path):
-        os.chown(folder, uid, gid)
-        for name in files:
-            os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
+def chown_tree(path: Path, uid: int, gid: int) -> None:
+    """Give *path* and everything under it to *uid*:*gid*; links are changed, never followed
+    (a learner's link to a system file must not hand that file over)."""
+    os.chown(path, uid, gid, follow_symlinks=False)
+    for folder, dirs, files in os.walk(path):
+        for entry in dirs + files:
+            os.chown(os.path.join(folder, entry), uid, gid, follow_symlinks=False)
 
 
 def _give(path: Path) -> None:
     """Let the sandbox's user write *path* (when the trainer is root and the sandbox nobody)."""
     if os.geteuid() == 0:
-        _chown_tree(path, NOBODY, NOBODY)
+        chown_tree(path, NOBODY, NOBODY)
 
 
 def _take_back(path: Path) -> None:
     """Give *path* back to the trainer after the sandbox ended."""
     if os.geteuid() == 0 and path.exists():
-        _chown_tree(path, os.getuid(), os.getgid())
+        chown_tree(path, os.getuid(), os.getgid())
 
 
 class SandboxedKernelManager(AsyncKernelManager):
