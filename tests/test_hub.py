@@ -423,10 +423,21 @@ def test_cohort_signs_up_studies_submits_and_gets_feedback_on_the_hub(browser, h
 
         log_in(trainer, hub, hub.trainer, "/hub/authorize")
         trainer.wait_for_url(re.compile(r"/hub/authorize"))
+        assert not _uids([hub.anna, hub.ben]), "an account was made before approval"
         for learner in (hub.anna, hub.ben):
             trainer.locator(f"a[href$='/authorize/{learner}']").click()
             row = trainer.locator("tr", has_text=learner)
             expect(row.get_by_role("button", name="Unauthorize")).to_be_visible()
+        # approval made each learner's unix account (before either has logged in)
+        assert len(_uids([hub.anna, hub.ben])) == 2, "approval made no unix account"
+        # a sign-up named like a system account: its approval is refused with the reason, undone
+        assert "sent to the admin" in sign_up(browser, hub, "daemon")
+        trainer.goto(f"{hub.base}/hub/authorize")
+        trainer.locator("a[href$='/authorize/daemon']").click()
+        expect(trainer.locator("body")).to_contain_text("a unix account the hub did not make")
+        trainer.goto(f"{hub.base}/hub/authorize")
+        expect(trainer.locator("tr", has_text="daemon").get_by_role("button", name="Authorize",
+                                                                     exact=True)).to_be_visible()
 
         # both learners log in at once: their servers start side by side, while the trainer
         # generates and releases the assignment in the formgrader

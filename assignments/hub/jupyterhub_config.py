@@ -52,21 +52,21 @@ c.JupyterHub.db_url = f"sqlite:///{_state / 'jupyterhub.sqlite'}"  # users, grou
 c.JupyterHub.cookie_secret_file = str(_state / "jupyterhub_cookie_secret")  # made 0600 at start
 
 # --- accounts: learners sign up, a trainer approves -----------------------------------------
-c.JupyterHub.authenticator_class = "nativeauthenticator.NativeAuthenticator"  # sign-up page
-c.NativeAuthenticator.open_signup = False  # a sign-up waits for a trainer at /hub/authorize
-c.NativeAuthenticator.minimum_password_length = 10  # and common passwords are refused (default)
-c.NativeAuthenticator.allowed_failed_logins = 5  # then the name is locked for a while …
-c.NativeAuthenticator.seconds_before_next_try = 300  # … five minutes
+c.JupyterHub.authenticator_class = hub.CourseAuthenticator  # NativeAuthenticator's sign-up page
+c.CourseAuthenticator.open_signup = False  # a sign-up waits for a trainer at /hub/authorize;
+# approving it there makes the learner's unix account (home 0700): a sign-up never approved leaves
+# none, and one named like a system account (root, daemon) is refused with the reason.
+c.CourseAuthenticator.minimum_password_length = 10  # and common passwords are refused (default)
+c.CourseAuthenticator.allowed_failed_logins = 5  # then the name is locked for a while …
+c.CourseAuthenticator.seconds_before_next_try = 300  # … five minutes
 c.Authenticator.admin_users = _trainers  # trainers approve sign-ups and see everyone's server
 c.Authenticator.allow_all = True  # the approval above is the gate: unapproved names cannot log in
 c.Authenticator.username_pattern = hub.ACCOUNT_NAME  # names that are also valid unix accounts
 c.Authenticator.blocked_users = {_grader}  # nobody logs in as the grader account …
-# … and a name of a system account (root, daemon) is refused when its server would start
 
 # --- each learner's server: own unix account, own view, own limits ---------------------------
 c.JupyterHub.spawner_class = hub.CourseSpawner  # LocalProcessSpawner in a bubblewrap view
-# The unix account is made just before the learner's first server starts (not on approval:
-# NativeAuthenticator has no approval hook, and a sign-up that is never approved leaves no account).
+# A trainer (approved at sign-up) gets their unix account when their first server starts.
 c.CourseSpawner.course_dir = str(_repo / "course")  # course/en and course/fi are copied from here
 c.CourseSpawner.languages = _env("TYOKYKY_HUB_LANGUAGES", "en,fi").split(",")  # ~/course/<lang>/
 c.CourseSpawner.exchange_root = str(hub.prepare_exchange(_state / "exchange"))  # nbgrader, 1777

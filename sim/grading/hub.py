@@ -37,13 +37,17 @@ from pathlib import Path
 from typing import Any
 
 from jupyterhub.spawner import LocalProcessSpawner
+from nativeauthenticator import NativeAuthenticator
+from nativeauthenticator.handlers import ToggleAuthorizationHandler, admin_users_scope
+from nativeauthenticator.orm import UserInfo
+from tornado import web
 from traitlets import Bool, List, Unicode
 
 from .sandbox import binds, chown_tree, python_roots
 
-__all__ = ["CourseSpawner", "ensure_account", "remove_account", "view_command", "copy_course",
-           "prepare_course_root", "prepare_exchange", "copy_settings", "cgroup_dirs", "start_service",
-           "HubError", "ACCOUNT_NAME"]
+__all__ = ["CourseAuthenticator", "CourseSpawner", "ensure_account", "remove_account", "view_command",
+           "copy_course", "prepare_course_root", "prepare_exchange", "copy_settings", "cgroup_dirs",
+           "start_service", "HubError", "ACCOUNT_NAME"]
 
 #: Hub user names that are also safe unix account names (useradd's own rule, lower case only).
 ACCOUNT_NAME = r"^[a-z][a-z0-9-]{1,30}$"
@@ -251,9 +255,37 @@ def release_cgroups(name: str) -> None:
             folder.rmdir()
 
 
+class ApproveHandler(ToggleAuthorizationHandler):
+    """``/hub/authorize/NAME``: NativeAuthenticator's approval toggle, which also makes the
+    learner's unix account when the sign-up is approved. When the account cannot be made (a name
+    of a system account, or not a safe account name) the approval is undone and the trainer sees
+    why; the sign-up stays on the page to be discarded."""
+
+    @admin_users_scope
+    async def get(self, slug: str) -> None:
+        info = UserInfo.change_authorization(self.db, slug)
+        if info is not None and info.is_authorized:
+            try:
+                ensure_account(slug)
+            except HubError as exc:
+                UserInfo.change_authorization(self.db, slug)
+                raise web.HTTPError(400, str(exc)) from None
+        self.redirect(self.hub.base_url + "authorize#" + slug)
+
+
+class CourseAuthenticator(NativeAuthenticator):
+    """NativeAuthenticator (sign-up, then a trainer approves at ``/hub/authorize``) whose
+    approval makes the learner's unix account at once (:class:`ApproveHandler`)."""
+
+    def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
+        return [(path, ApproveHandler if handler is ToggleAuthorizationHandler else handler)
+                for path, handler in super().get_handlers(app)]
+
+
 class CourseSpawner(LocalProcessSpawner):
     """LocalProcessSpawner, with each server in a view of its own (see the module docstring):
-    the unix account is made just before the first start, the course copied into its home."""
+    the unix account is made when a trainer approves the sign-up (:class:`CourseAuthenticator`;
+    again here for trainers, who are approved at sign-up), the course copied into its home."""
 
     course_dir = Unicode("", help="the folder with the course's language folders (en/, fi/)"
                          ).tag(config=True)
