@@ -1051,6 +1051,10 @@ def stability_checks(scenario: Scenario) -> list[Check]:
     Pre-loaded clients above the places (``initial.ips_in_service`` over coaches × caseload,
     ``initial.stepwise_in_service`` over ``stepwise.places``) are a warning, not an error: the
     run puts the extra ones first on the waiting list, and the warning names the fix.
+
+    Vocational rehabilitation has no capacity here: Kela or a pension provider runs it, and the
+    scenario gives its wait as a distribution (``vocational.wait``), so nothing there can
+    overload; stepwise work activity without ``stepwise.places`` is the same.
     """
     out = []
     s = scenario
