@@ -483,21 +483,22 @@ def test_cohort_signs_up_studies_submits_and_gets_feedback_on_the_hub(browser, h
             expect(panel).to_contain_text("Submitted assignments")
             expect(panel.get_by_role("button", name="Fetch Feedback")).to_be_visible()
 
-        # learner isolation, from Anna's own kernel (module 4's notebook is still open)
-        anna_page = learners[hub.anna][1]
-        anna_page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="04_supported").click()
-        targets = [str(home[hub.ben] / MODULE_4), str(home[hub.ben] / ASSIGNMENT),
-                   f"/home/{hub.grader}/course/gradebook.db", str(home[hub.ben])]
-        assert all(Path(t).exists() for t in targets[:2] + targets[3:]), "nothing to probe"
-        # one line (nothing for the editor to indent): each path tried with the shell tools a
-        # learner has; the error message, or READ when it could be read
-        probe = run_in_own_kernel(anna_page, (
-            "import os, subprocess as sp; print('PROBE', [sp.run(['ls', p] if os.path.isdir(p) "
-            "else ['head', '-c1', p], capture_output=True, text=True).stderr.strip() or 'READ' "
-            f"for p in {targets!r}], sorted(os.listdir('/home')))"))
-        assert "READ" not in probe, f"Anna could read someone else's files: {probe}"
-        assert probe.count("No such file") + probe.count("Permission denied") == len(targets), probe
-        assert hub.ben not in probe.split("[", 2)[-1], f"Anna sees Ben's home: {probe}"
+        # learner isolation, from each learner's own kernel (module 4's notebook is still open)
+        for learner, other in ((hub.anna, hub.ben), (hub.ben, hub.anna)):
+            page = learners[learner][1]
+            page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="04_supported").click()
+            targets = [str(home[other] / MODULE_4), str(home[other] / ASSIGNMENT),
+                       f"/home/{hub.grader}/course/gradebook.db", str(home[other])]
+            assert all(Path(t).exists() for t in targets[:2] + targets[3:]), "nothing to probe"
+            # one line (nothing for the editor to indent): each path tried with the shell tools
+            # a learner has; the error message, or READ when it could be read
+            probe = run_in_own_kernel(page, (
+                "import os, subprocess as sp; print('PROBE', [sp.run(['ls', p] if os.path.isdir(p) "
+                "else ['head', '-c1', p], capture_output=True, text=True).stderr.strip() or 'READ' "
+                f"for p in {targets!r}], sorted(os.listdir('/home')))"))
+            assert "READ" not in probe, f"{learner} could read someone else's files: {probe}"
+            assert probe.count("No such file") + probe.count("Permission denied") == len(targets), probe
+            assert other not in probe.split("[", 2)[-1], f"{learner} sees {other}'s home: {probe}"
 
         # the trainer: collect, autograde each learner, generate and release feedback
         trainer.goto(f"{hub.base}/services/tyokyky-course/formgrader/manage_assignments")
