@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import tempfile
 import time
 from pathlib import Path
@@ -120,6 +121,10 @@ def main() -> None:
     pool_parent = parent_cpu(scenario, vary, args.replications, jobs=2)
     print(f"per task: {1000 * task:.0f} ms of simulation; storing one result takes {1000 * put:.1f} "
           "ms (one SQLite transaction)")
+    held = np.mean([len(pickle.dumps(r)) for _, _, _, r in results])
+    print(f"the parent keeps each result for the tables: {held / 1024:.0f} KiB (KPIs and weekly "
+          f"series, pickled size); a call is capped at {sim.experiment.MAX_RUNS:,} runs, so at most "
+          f"{held * sim.experiment.MAX_RUNS / 2**20:.0f} MiB whatever the number of workers")
     for name, cpu in (("process pool", pool_parent), ("Dask", dask_parent)):
         per_task = cpu / runs
         bound = min(16.0, task / per_task) if per_task > 0 else 16.0
