@@ -17,6 +17,7 @@ many fit when each is allowed its whole default limit. Accounts and homes are re
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import secrets
@@ -37,20 +38,16 @@ MACHINE = 24 * GB  # the project machine's memory (the brief's 24 GB)
 
 def pss(uid: int) -> int:
     """Bytes of proportional set size of every process running as *uid*."""
-    total = 0
+    pids = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if os.stat(f"/proc/{pid}").st_uid != uid:
-                continue
-            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
-        total += int(match.group(1)) * 1024 if match else 0
-    return total
+        with contextlib.suppress(OSError):
+            if os.stat(f"/proc/{pid}").st_uid == uid:
+                pids.append(int(pid))
+    return pss_of_pids(pids)
 
 
 def pss_of_pids(pids: list[int]) -> int:
+    """Bytes of proportional set size of the processes *pids* (those still running)."""
     total = 0
     for pid in pids:
         try:

@@ -118,13 +118,7 @@ class Server:
     def stop(self) -> None:
         """Terminate by process id, then the process group; assert nothing is left."""
         pid = self.process.pid
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        terminate(self.process, 15)
         # kernels started by the server live in the server's process group (pgid = pid)
         leftovers = _group_alive(pid)
         if leftovers:
@@ -136,6 +130,17 @@ class Server:
                     os.killpg(pid, signal.SIGKILL)
         assert self.process.poll() is not None, f"{self.name} (pid {pid}) still running"
         assert not _group_alive(pid), f"{self.name}: processes left in group {pid}"
+
+
+def terminate(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM to *process* by its pid and wait up to *timeout* seconds; then SIGKILL."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def _group_alive(pgid: int) -> bool:
@@ -297,6 +302,17 @@ def wait_kernel_connected(server: Server, path: str, timeout: float = 90) -> Non
         return any(s.get("path") == path and s["kernel"]["execution_state"] == "idle"
                    and s["kernel"].get("connections", 0) >= 1 for s in sessions)
     wait_until(ready, timeout, f"the kernel of {path}")
+
+
+def wait_kernel_idle(page, timeout_ms: float = 60_000) -> None:
+    """Idle kernel and no cell still queued or running ([*])."""
+    page.wait_for_function(
+        """() => {
+            const ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
+            const busy = [...document.querySelectorAll('.jp-InputArea-prompt')]
+                .some(p => p.textContent.includes('*'));
+            return ind && ind.getAttribute('data-status') === 'idle' && !busy;
+        }""", timeout=timeout_ms)
 
 
 def run_all_cells(page) -> None:

@@ -38,6 +38,7 @@ from browser_support import (
     start_lab,
     start_voila,
     wait_kernel_connected,
+    wait_kernel_idle,
 )
 
 import sim
@@ -117,17 +118,6 @@ def widget_notebook() -> Path | None:
     return None
 
 
-def wait_kernel_idle(page) -> None:
-    """Idle kernel and no cell still queued or running ([*])."""
-    page.wait_for_function(
-        """() => {
-            const ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
-            const busy = [...document.querySelectorAll('.jp-InputArea-prompt')]
-                .some(p => p.textContent.includes('*'));
-            return ind && ind.getAttribute('data-status') === 'idle' && !busy;
-        }""", timeout=TIMEOUT_MS)
-
-
 def test_lab_course_notebook_slider_changes_output_and_plot(browser, lab):
     notebook = widget_notebook()
     if notebook is None:
@@ -143,7 +133,7 @@ def test_lab_course_notebook_slider_changes_output_and_plot(browser, lab):
         run_all_cells(page)
         slider = page.locator(".widget-slider, .widget-hslider").first
         slider.wait_for()
-        wait_kernel_idle(page)
+        wait_kernel_idle(page, TIMEOUT_MS)
         output = slider.locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class),"
                                 " ' '), ' jp-OutputArea ')][1]")
         image = output.locator("img").first
@@ -156,7 +146,7 @@ def test_lab_course_notebook_slider_changes_output_and_plot(browser, lab):
         for _ in range(3):
             page.keyboard.press("ArrowRight")
         expect(readout).not_to_have_text(start_value)
-        wait_kernel_idle(page)  # widget callbacks run asynchronously (P14)
+        wait_kernel_idle(page, TIMEOUT_MS)  # widget callbacks run asynchronously (P14)
         expect(image).not_to_have_attribute("src", start_src)
         changed = set(output.inner_text().splitlines()) - set(start_text.splitlines())
         assert any(re.search(r"[A-Za-zÄÖäö]{3}", line) for line in changed), \

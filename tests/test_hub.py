@@ -40,6 +40,8 @@ from browser_support import (
     processes_with,
     run_all_cells,
     screenshot,
+    terminate,
+    wait_kernel_idle,
     wait_until,
 )
 
@@ -134,13 +136,8 @@ class Hub:
     def stop(self) -> None:
         """SIGTERM to the hub's pid: it stops the learners' servers and the proxy; the
         formgrader's view dies with it (bwrap --die-with-parent)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        if self.process is not None:
+            terminate(self.process, 90)
         proxy_pid = self.state / "proxy.pid"  # a hub that exited early leaves its proxy
         if proxy_pid.exists():
             with contextlib.suppress(ValueError, ProcessLookupError):
@@ -223,16 +220,6 @@ def log_in(page, hub: Hub, name: str, next_path: str = "") -> None:
     page.click("#login_submit")
 
 
-def wait_idle(page) -> None:
-    page.wait_for_function(
-        """() => {
-            const ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
-            const busy = [...document.querySelectorAll('.jp-InputArea-prompt')]
-                .some(p => p.textContent.includes('*'));
-            return ind && ind.getAttribute('data-status') === 'idle' && !busy;
-        }""", timeout=LONG)
-
-
 def api(page, method: str, path: str, body: dict | None = None):
     """A Jupyter server REST call from the learner's own page (their cookie and XSRF token)."""
     return page.evaluate(
@@ -305,15 +292,15 @@ def run_module_4_widget(page, user: str) -> None:
         except PlaywrightTimeout:
             if attempt == 2:
                 raise
-            wait_idle(page)
-    wait_idle(page)
+            wait_kernel_idle(page, LONG)
+    wait_kernel_idle(page, LONG)
     readout = slider.locator(".widget-readout")
     before = readout.inner_text()
     slider.locator(".noUi-handle").first.click()
     for _ in range(3):
         page.keyboard.press("ArrowRight")
     expect(readout).not_to_have_text(before)
-    wait_idle(page)
+    wait_kernel_idle(page, LONG)
 
 
 def modal(page, message: str) -> None:
@@ -335,7 +322,7 @@ def run_in_own_kernel(page, code: str) -> str:
     page.keyboard.press("Shift+Enter")
     output = page.locator(".jp-OutputArea-output", has_text="PROBE").last
     output.wait_for(timeout=LONG)
-    wait_idle(page)
+    wait_kernel_idle(page, LONG)
     return output.inner_text()
 
 

@@ -369,7 +369,7 @@ def test_every_label_the_views_use_exists_under_its_full_key():
         used |= set(re.findall(rf"""\(self\.\w+, ["'](planner\.{KEY})["']\)""", code))
     assert len(used) > 60
     assert {k.split(".")[0] for k in used} <= {"planner", "plot", "kpi", "widget", "warning",
-                                                "routing", "missing"}
+                                                "routing", "missing", "finding"}
     assert not used - set(strings())
 
 

@@ -23,10 +23,11 @@ from sim import experiment
 from sim.cli import main
 from sim.store import STORE_NAME, ResultStore, StoreError, scenario_hash, stored_keys
 
-HORIZON = "200"
+HORIZON = "3650"  # ten years: ~40 ms a replication, the sweep ~0.6 s on two workers
+REPS = 10
 SWEEP = ["sweep", "pohjois-savo-pilot", "--horizon-days", HORIZON, "--vary", "ips.coaches=1,2,3",
-         "-n", "5", "--seed", "3", "-j", "2", "-q"]
-TOTAL = 3 * 5
+         "-n", str(REPS), "--seed", "3", "-j", "2", "-q"]
+TOTAL = 3 * REPS
 JOBS = 2
 
 # Runs `worksim` with sim.experiment's task function wrapped so that every replication a worker
@@ -75,16 +76,18 @@ def _count_now(folder: Path) -> int:
 
 
 def _kill_mid_sweep(folder: Path, counter: Path, rng: random.Random) -> bool:
-    """Start the sweep, wait for a first stored replication, SIGKILL its whole process group
-    after a random pause; True when the kill came before the sweep finished."""
+    """Start the sweep, wait until a random number of replications (1 to half of them) is
+    stored, then SIGKILL its whole process group at once (a random moment counted in stored
+    replications, not in seconds, so a fast machine cannot finish first); True when the kill
+    came before the sweep finished."""
     proc = _start(counter, *SWEEP, "--out", str(folder))
+    target = rng.randint(1, TOTAL // 2)
     try:
         deadline = time.monotonic() + 60
-        while _count_now(folder) < 1:
+        while _count_now(folder) < target:
             assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no replication was stored within 60 s"
-            time.sleep(0.02)
-        time.sleep(rng.uniform(0.0, 0.6))
+            assert time.monotonic() < deadline, f"{target} replications not stored within 60 s"
+            time.sleep(0.005)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -97,7 +100,7 @@ def test_kill_9_mid_sweep_then_resume_gives_the_identical_table(tmp_path):
     assert main([*SWEEP, "--out", str(reference)]) == 0
     base = sim.preset("pohjois-savo-pilot").with_changes({"horizon_days": float(HORIZON)})
     every = {(scenario_hash(base.with_changes({"ips.coaches": c})), 3, r)
-             for c in (1, 2, 3) for r in range(5)}
+             for c in (1, 2, 3) for r in range(REPS)}
     assert _stored(reference) == every and len(every) == TOTAL
 
     rng = random.Random()
