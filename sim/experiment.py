@@ -115,6 +115,11 @@ def _task(args: tuple[Scenario, int, int]) -> RunResult:
     return run(scenario, seed=seed, replication=rep)
 
 
+def _task_chunk(tasks: list[tuple[Scenario, int, int]]) -> list[RunResult]:
+    """Several tasks as one Dask task (see :class:`_DaskSubmit`), each by :func:`_task`."""
+    return [_task(t) for t in tasks]
+
+
 def _pool(jobs: int) -> _LocalPool:
     # fork where the platform has it: scripts need no __main__ guard and workers start
     # at once; the workers only run pure simulation code, so a threaded parent (a Jupyter
@@ -155,8 +160,10 @@ def _execute(tasks: Iterable[tuple[Scenario, int, int]], count: int, jobs: int |
     results: list[RunResult] = []
     try:
         if client is not None:
-            for i, r in enumerate(_in_order(_DaskSubmit(client), tasks, _dask_ahead(client),
-                                            store)):
+            threads = _dask_threads(client)
+            chunk = _dask_chunk(count, threads)
+            for i, r in enumerate(_in_order(_DaskSubmit(client, chunk), tasks,
+                                            max(8, 4 * threads) * chunk, store)):
                 results.append(r)
                 tick(i)
         elif jobs == 1 or count == 1:
@@ -254,35 +261,108 @@ class _LocalPool(ProcessPoolExecutor):
 
 
 class _DaskSubmit:
-    """``pool.submit`` for a Dask client: every task gets a key of its own (``pure=False``
-    would do too; the key names the replication in the dashboard). A task is a pure function of
-    (scenario, seed, replication), so the scheduler may re-run one whose worker was lost and
-    get the identical result."""
+    """``pool.submit`` for a Dask client, a few replications to a Dask task.
 
-    def __init__(self, client: Any) -> None:
+    Dask costs the submitting process about 10-15 ms of its own per task (measured on the
+    project machine: the client's futures, messages and result transfer), as much as a short
+    county replication. So ``chunk`` consecutive tasks go to the cluster as one Dask task
+    (:func:`_task_chunk`); each task still gets a future-like :class:`_Part` of its own, so
+    :func:`_in_order`, the store and the progress bar work per replication. A chunk is sent
+    when it is full or when anyone waits on one of its parts. Every Dask task has a key of its
+    own naming its first replication; it is a pure function of its (scenario, seed,
+    replication) list, so the scheduler may re-run one whose worker was lost and get the
+    identical results."""
+
+    def __init__(self, client: Any, chunk: int = 1) -> None:
         self.client = client
+        self.chunk = max(1, chunk)
         self.token = uuid.uuid4().hex[:12]
         self.counter = itertools.count()
+        self.pending: list[tuple[tuple[Scenario, int, int], _Part]] = []
 
-    def submit(self, fn: Callable[[Any], RunResult], task: tuple[Scenario, int, int]) -> Any:
-        scenario, seed, rep = task
-        key = f"worksim-run-{scenario.name}-s{seed}-r{rep}-{self.token}-{next(self.counter)}"
-        return self.client.submit(fn, task, key=key, pure=False)
+    def submit(self, fn: Callable[[Any], RunResult], task: tuple[Scenario, int, int]) -> _Part:
+        part = _Part(self)
+        self.pending.append((task, part))
+        if len(self.pending) >= self.chunk:
+            self.flush()
+        return part
 
-    def wait_first(self, futures: Sequence[Any]) -> None:
+    def flush(self) -> None:
+        """Send the tasks gathered so far as one Dask task."""
+        if not self.pending:
+            return
+        tasks = [task for task, _ in self.pending]
+        parts = [part for _, part in self.pending]
+        self.pending = []
+        scenario, seed, rep = tasks[0]
+        key = (f"worksim-runs-{scenario.name}-s{seed}-r{rep}+{len(tasks)}-{self.token}-"
+               f"{next(self.counter)}")
+        chunk = _Chunk(self.client.submit(_task_chunk, tasks, key=key, pure=False))
+        for index, part in enumerate(parts):
+            part.chunk, part.index = chunk, index
+
+    def drop(self, part: _Part) -> None:
+        self.pending = [(task, p) for task, p in self.pending if p is not part]
+
+    def wait_first(self, parts: Sequence[_Part]) -> None:
         from distributed import wait as dask_wait
+        self.flush()
+        futures = list({id(p.chunk): p.chunk.future for p in parts}.values())
         with self.client.as_current():  # the CLI's clients are not the process's default
-            dask_wait(list(futures), return_when="FIRST_COMPLETED")
+            dask_wait(futures, return_when="FIRST_COMPLETED")
 
 
-def _dask_ahead(client: Any) -> int:
-    """Tasks in flight on a Dask cluster: four per worker thread (at least eight, so that
-    workers that join later find work)."""
+class _Chunk:
+    """One Dask task of several replications, and its results once fetched (fetched once)."""
+
+    __slots__ = ("future", "values")
+
+    def __init__(self, future: Any) -> None:
+        self.future, self.values = future, None
+
+
+class _Part:
+    """One replication's share of a :class:`_Chunk`: what :func:`_in_order` holds as a future."""
+
+    __slots__ = ("owner", "chunk", "index")
+
+    def __init__(self, owner: _DaskSubmit) -> None:
+        self.owner, self.chunk, self.index = owner, None, 0
+
+    def done(self) -> bool:
+        return self.chunk is not None and (self.chunk.values is not None or self.chunk.future.done())
+
+    def result(self) -> RunResult:
+        if self.chunk is None:
+            self.owner.flush()
+        chunk = self.chunk
+        if chunk.values is None:
+            chunk.values = chunk.future.result()
+        return chunk.values[self.index]
+
+    def cancel(self) -> None:
+        if self.chunk is None:
+            self.owner.drop(self)
+        else:
+            self.chunk.future.cancel()
+
+
+def _dask_threads(client: Any) -> int:
+    """The cluster's worker threads now (0 when the client cannot say)."""
     try:
-        threads = sum(client.nthreads().values())
+        return sum(client.nthreads().values())
     except Exception:  # an odd client: the window only bounds memory
-        threads = 0
-    return max(8, 4 * threads)
+        return 0
+
+
+MAX_DASK_CHUNK = 8
+"""Most replications in one Dask task: a lost worker's chunk is run again whole."""
+
+
+def _dask_chunk(count: int, threads: int) -> int:
+    """Replications per Dask task: enough tasks for four per worker thread (so the work still
+    spreads evenly, and workers that join later find some), at most :data:`MAX_DASK_CHUNK`."""
+    return max(1, min(MAX_DASK_CHUNK, count // (4 * max(threads, 1))))
 
 
 def _check_jobs(jobs: int | None) -> int:

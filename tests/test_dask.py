@@ -150,6 +150,27 @@ def test_a_sweep_a_comparison_and_the_staffing_search_on_the_cluster_equal_the_l
     assert (search.offered_load, search.best()) == (here.offered_load, here.best())
 
 
+def test_replications_travel_to_the_cluster_a_few_to_a_task(cluster, tmp_path):
+    """Dask's own cost per task is about a short replication's, so replications go a few to a
+    Dask task (four tasks per worker thread): 16 on 2 threads as 8 tasks of 2. Results are the
+    local ones, each stored; stored ones are not sent again."""
+    from distributed import get_task_stream
+
+    from sim.store import STORE_NAME, ResultStore, scenario_hash
+    s = _scenario()
+    local = experiment.replicate(s, 16, seed=8)
+    with ResultStore(tmp_path / STORE_NAME, scenario_hash(s)) as store:
+        for r in range(5):
+            store.put((s, 8, r), local.runs[r])
+        with get_task_stream(client=cluster.client) as stream:
+            on_dask = experiment.replicate(s, 16, seed=8, client=cluster.client, store=store)
+        assert store.count() == 16
+    ours = [str(t["key"]) for t in stream.data if str(t["key"]).startswith("worksim-runs-")]
+    sizes = [int(key.split("+")[1].split("-")[0]) for key in ours]
+    assert sum(sizes) == 11 and max(sizes) == 2 and len(ours) == 6, ours  # 11 not stored
+    np.testing.assert_equal(_kpis(on_dask), _kpis(local))
+
+
 def test_a_worker_killed_mid_sweep_leaves_the_results_identical(tmp_path):
     s = _scenario().with_changes({"horizon_days": 730})  # runs long enough to be caught holding one
     vary = {"ips.coaches": [3, 4, 5, 6]}
