@@ -39,7 +39,7 @@ bwrap:
 
 # pytest exits 5 when it collects nothing; that is reported, not hidden.
 test: $(STAMP) chromium bwrap hub-install
-	$(BIN)/python -m pytest tests course --nbval-lax --nbval-current-env -p no:cacheprovider; \
+	$(BIN)/python -m pytest tests course --nbval-lax --nbval-current-env -p no:cacheprovider --durations=30; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
 
 test-fast: $(STAMP)
