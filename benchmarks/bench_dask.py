@@ -42,14 +42,18 @@ def timed_sweep(scenario: sim.Scenario, vary: dict, n: int, **backend) -> tuple[
     return time.perf_counter() - started, result
 
 
-def parent_cpu(scenario: sim.Scenario, vary: dict, n: int, **backend) -> float:
+def parent_cpu(scenario: sim.Scenario, vary: dict, n: int, **backend) -> tuple[float, float]:
     """The parent's CPU seconds for a sweep into a fresh result store (all its threads: Dask's
-    client threads too); the workers' simulation is in other processes, so not counted."""
+    client threads too; the workers' simulation is in other processes, so not counted), and
+    the bytes it holds per replication afterwards (pickled: KPIs and run facts; the weekly
+    series stay in the store)."""
     with tempfile.TemporaryDirectory() as folder, \
             ResultStore(Path(folder) / "results.sqlite", scenario_hash(scenario)) as store:
         started = time.process_time()
-        sim.sweep(scenario, vary, n, seed=1, store=store, **backend)
-        return time.process_time() - started
+        result = sim.sweep(scenario, vary, n, seed=1, store=store, **backend)
+        cpu = time.process_time() - started
+        held = np.mean([len(pickle.dumps(r)) for reps in result.results for r in reps.runs])
+        return cpu, float(held)
 
 
 def main() -> None:
@@ -87,7 +91,7 @@ def main() -> None:
             wall, result = timed_sweep(scenario, vary, args.replications, client=client)
             idle, _ = timed_sweep(empty, vary, args.replications, client=client)
             if workers == 2:
-                dask_parent = parent_cpu(scenario, vary, args.replications, client=client)
+                dask_parent, _ = parent_cpu(scenario, vary, args.replications, client=client)
         rows[f"dask, {workers} worker{'s' if workers > 1 else ''}"] = (wall, idle, result)
         print(f"  (local cluster of {workers} started in {startup:.1f} s)")
     base = rows["dask, 1 worker"][0]
@@ -118,13 +122,14 @@ def main() -> None:
         for s, seed, i, r in results:
             store.put((s, seed, i), r)
         put = (time.perf_counter() - started) / len(results)
-    pool_parent = parent_cpu(scenario, vary, args.replications, jobs=2)
+    pool_parent, held = parent_cpu(scenario, vary, args.replications, jobs=2)
+    whole = np.mean([len(pickle.dumps(r)) for _, _, _, r in results])
+    print(f"the parent keeps per replication {held / 1024:.1f} KiB (KPIs and run facts; the weekly "
+          f"series stay in the store), {whole / 1024:.1f} KiB without a store; at the "
+          f"{sim.experiment.MAX_RUNS:,}-run cap of a call {held * sim.experiment.MAX_RUNS / 2**20:.0f} "
+          "MiB, whatever the number of workers")
     print(f"per task: {1000 * task:.0f} ms of simulation; storing one result takes {1000 * put:.1f} "
           "ms (one SQLite transaction)")
-    held = np.mean([len(pickle.dumps(r)) for _, _, _, r in results])
-    print(f"the parent keeps each result for the tables: {held / 1024:.0f} KiB (KPIs and weekly "
-          f"series, pickled size); a call is capped at {sim.experiment.MAX_RUNS:,} runs, so at most "
-          f"{held * sim.experiment.MAX_RUNS / 2**20:.0f} MiB whatever the number of workers")
     for name, cpu in (("process pool", pool_parent), ("Dask", dask_parent)):
         per_task = cpu / runs
         bound = min(16.0, task / per_task) if per_task > 0 else 16.0

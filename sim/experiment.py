@@ -139,10 +139,11 @@ def _execute(tasks: Iterable[tuple[Scenario, int, int]], count: int, jobs: int |
     tasks. ``tasks`` may be a generator: it is read as the work goes on, and at most a few tasks
     per worker are waiting at a time, so memory grows with the results kept, not with a task list.
 
-    With ``store`` (a :class:`sim.store.ResultStore`: ``get(task)`` and ``put(task, result)``)
-    a task already stored is read back instead of run, and every task run is stored as soon as
-    its worker finishes it (in the order they finish), so an interrupted call loses at most the
-    tasks in flight.
+    With ``store`` (a :class:`sim.store.ResultStore`) a task already stored is read back instead
+    of run, and every task run is stored as soon as its worker finishes it (in the order they
+    finish), so an interrupted call loses at most the tasks in flight. The results then keep
+    their weekly series in the store (:class:`sim.store.StoredSeries`): what stays in memory
+    is each replication's KPIs and run facts.
     """
     client = jobs if callable(getattr(jobs, "submit", None)) else None
     jobs = _check_jobs(jobs) if client is None else 1
@@ -168,11 +169,12 @@ def _execute(tasks: Iterable[tuple[Scenario, int, int]], count: int, jobs: int |
                 tick(i)
         elif jobs == 1 or count == 1:
             for i, t in enumerate(tasks):
-                r = store.get(t) if store is not None else None
+                r = store.get(t, lazy=True) if store is not None else None
                 if r is None:
                     r = _task(t)
                     if store is not None:
                         store.put(t, r)
+                        r = store.lazy(t, r)
                 results.append(r)
                 tick(i)
         else:
@@ -215,6 +217,7 @@ def _in_order(pool: ProcessPoolExecutor | _DaskSubmit, tasks: Iterable[tuple[Sce
             slot.result = slot.future.result()
             if store is not None:
                 store.put(slot.task, slot.result)
+                slot.result = store.lazy(slot.task, slot.result)
         return slot.result
 
     def collect_done() -> None:
@@ -232,7 +235,7 @@ def _in_order(pool: ProcessPoolExecutor | _DaskSubmit, tasks: Iterable[tuple[Sce
 
     try:
         for task in tasks:
-            stored = store.get(task) if store is not None else None
+            stored = store.get(task, lazy=True) if store is not None else None
             if stored is not None:
                 waiting.append(_Slot(task, result=stored))
             else:

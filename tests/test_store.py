@@ -21,7 +21,7 @@ from test_cli import error_line
 import sim
 from sim import experiment
 from sim.cli import main
-from sim.store import STORE_NAME, ResultStore, StoreError, scenario_hash, stored_keys
+from sim.store import STORE_NAME, ResultStore, StoredSeries, StoreError, scenario_hash, stored_keys
 
 HORIZON = "3650"  # ten years: ~40 ms a replication, the sweep ~0.6 s on two workers
 REPS = 10
@@ -188,6 +188,28 @@ def test_a_stored_replication_reads_back_bit_for_bit(tmp_path, small):
         assert store.count() == 4
     whole = experiment.Replications(s, 5, (*reps.runs, sim.run(s, seed=5, replication=3)))
     assert more.summary() == whole.summary()
+
+
+def test_results_through_a_store_keep_their_series_in_the_file(tmp_path, small):
+    """What a run through a store holds in memory is each replication's KPIs and run facts; the
+    weekly series stay in the file and read back identical, also after the store is closed."""
+    import pickle
+    s, reps = small
+    with ResultStore(tmp_path / STORE_NAME, scenario_hash(s)) as store:
+        for jobs in (1, 2):  # computed and stored (jobs=1), then read back (jobs=2)
+            held = experiment.replicate(s, reps.n, seed=5, jobs=jobs, store=store)
+            assert all(isinstance(r.series, StoredSeries) for r in held.runs)
+    names = list(reps.runs[0].series)
+    assert list(held.runs[0].series) == names and "ips_waiting" in held.runs[0].series
+    for name in names:
+        assert held.series(name)[1].tobytes() == reps.series(name)[1].tobytes(), name
+    assert held.summary() == reps.summary()
+    # the series in memory: a file name, a key and the names, never the values
+    assert len(pickle.dumps(held.runs[0].series)) < len(pickle.dumps(reps.runs[0].series)) / 2
+    assert not any(isinstance(getattr(held.runs[0].series, slot), np.ndarray)
+                   for slot in StoredSeries.__slots__)
+    with pytest.raises(KeyError):
+        held.runs[0].series["no_such_series"]
 
 
 def test_dask_backend_resumes_from_the_store_with_identical_results(tmp_path, small):
