@@ -176,16 +176,17 @@ def _dask(args: argparse.Namespace) -> Any:
 
 
 def _warn_unstable(s: Scenario, lang: str = "en") -> None:
-    """Stability warnings, printed at once (before a possibly long run)."""
+    """Stability warnings, printed at once on standard error (before a possibly long run)."""
     from .report import warning_texts
-    for message in warning_texts(experiment.stability_checks(s), lang):
-        print(f"{t('warning.prefix', lang)}: {message}", file=sys.stderr, flush=True)
+    _print_warnings(warning_texts(experiment.stability_checks(s), lang), lang, file=sys.stderr)
 
 
-def _print_warnings(messages: Sequence[str], lang: str, name: str = "") -> None:
-    """Warnings in *lang* on standard output, each named by its scenario if *name* is given."""
+def _print_warnings(messages: Sequence[str], lang: str, name: str = "", file: Any = None) -> None:
+    """Warnings in *lang* (standard output unless *file*), each named by its scenario if *name*
+    is given."""
     for message in messages:
-        print(f"{t('warning.prefix', lang)}: {name + ': ' if name else ''}{message}")
+        print(f"{t('warning.prefix', lang)}: {name + ': ' if name else ''}{message}",
+              file=file or sys.stdout, flush=True)
 
 
 def _progress(args: argparse.Namespace) -> bool:

@@ -104,8 +104,9 @@ class Replications:
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(days, values[replication, sample]) of a weekly time series."""
         days = self.runs[0].series["day"]
-        m = min(len(r.series[name]) for r in self.runs)
-        return days[:m], np.vstack([r.series[name][:m] for r in self.runs])
+        rows = [r.series[name] for r in self.runs]  # each read once (a store's series: from the file)
+        m = min(len(row) for row in rows)
+        return days[:m], np.vstack([row[:m] for row in rows])
 
 
 # --- running many tasks ----------------------------------------------------------------

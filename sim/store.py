@@ -240,7 +240,8 @@ class ResultStore:
         try:
             if lazy:
                 kpis, names, meta = row
-                return _decode(kpis, "[]", b"", meta, series=StoredSeries(self.path, key, names))
+                return _decode(kpis, "[]", b"", meta,
+                               series=StoredSeries(self.path, key, json.loads(names)))
             return _decode(*row)
         except (ValueError, TypeError, KeyError) as exc:
             raise self._damaged(f"replication {rep} of seed {seed} cannot be read: {exc}") from None
@@ -249,7 +250,7 @@ class ResultStore:
         """*result*, just stored, with its weekly series left in the file (:class:`StoredSeries`):
         what a sweep keeps in memory while it runs is the KPIs and run facts only."""
         scenario, seed, rep = task
-        names = json.dumps([[name, int(np.size(values))] for name, values in result.series.items()])
+        names = [(name, int(np.size(values))) for name, values in result.series.items()]
         return RunResult(kpis=result.kpis, series=StoredSeries(
             self.path, (self.hash_of(scenario), seed, rep), names), meta=result.meta)
 
@@ -355,14 +356,19 @@ class StoredSeries(Mapping[str, np.ndarray]):
 
     __slots__ = ("_path", "_key", "_names")
 
-    def __init__(self, path: Path, key: tuple[str, int, int], names: str) -> None:
+    def __init__(self, path: Path, key: tuple[str, int, int],
+                 names: list[tuple[str, int]]) -> None:
         self._path, self._key = Path(path), key
-        self._names = [(str(name), int(size)) for name, size in json.loads(names)]
+        self._names = [(str(name), int(size)) for name, size in names]
 
     def __getitem__(self, name: str) -> np.ndarray:
-        if name not in self:
-            raise KeyError(name)
-        return _split(json.dumps(self._names), self._blob())[name]
+        start = 0
+        for stored, size in self._names:
+            if stored == name:  # only this series' bytes are decoded
+                return np.frombuffer(self._blob(), dtype="<f8", count=size,
+                                     offset=8 * start).astype(float)
+            start += size
+        raise KeyError(name)
 
     def __contains__(self, name: object) -> bool:
         return any(stored == name for stored, _ in self._names)
